@@ -1,0 +1,135 @@
+package event
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// SourceID names an emitter of event IDs: an onramp instance, or an operator
+// (such as qos::wal) that takes ownership of delivery and re-emits events
+// under IDs of its own. IDs are unique within one process run; an operator
+// that persists IDs maps them to its own durable sequence numbers.
+type SourceID uint64
+
+var lastSourceID atomic.Uint64
+
+// NewSourceID allocates a process-unique SourceID (never 0).
+func NewSourceID() SourceID { return SourceID(lastSourceID.Add(1)) }
+
+// EventID identifies an event (or a batch of events) by the stream it came
+// from and the inclusive range of sequence numbers it covers.
+type EventID struct {
+	Source SourceID
+	Stream uint64
+	Start  uint64
+	End    uint64 // == Start for a single event
+}
+
+// NewEventID is the ID of a single event.
+func NewEventID(src SourceID, stream, seq uint64) EventID {
+	return EventID{Source: src, Stream: stream, Start: seq, End: seq}
+}
+
+// IsZero reports whether the ID was never assigned.
+func (id EventID) IsZero() bool { return id == EventID{} }
+
+// Contains reports whether seq of src/stream is covered by id.
+func (id EventID) Contains(src SourceID, stream, seq uint64) bool {
+	return id.Source == src && id.Stream == stream && seq >= id.Start && seq <= id.End
+}
+
+func (id EventID) String() string {
+	if id.Start == id.End {
+		return fmt.Sprintf("%d:%d:%d", id.Source, id.Stream, id.Start)
+	}
+	return fmt.Sprintf("%d:%d:%d-%d", id.Source, id.Stream, id.Start, id.End)
+}
+
+// Event is the unit that flows from onramps through pipelines to offramps.
+type Event struct {
+	ID       EventID
+	IngestNS uint64 // nanoseconds since the Unix epoch when the onramp received it
+	Data     Value
+	// Meta is the event's metadata ($ in tremor-script): nil or a *Record.
+	Meta Value
+	// Transactional events are acked or failed by the sink that receives
+	// them; others are fire-and-forget (as in Tremor).
+	Transactional bool
+	// Origin is the URL of the onramp instance the event entered at, for
+	// diagnostics (e.g. "/onramp/metronome/01/out").
+	Origin string
+}
+
+// Clone returns a deep copy of e.
+func (e *Event) Clone() *Event {
+	c := *e
+	c.Data = DeepCopy(e.Data)
+	c.Meta = DeepCopy(e.Meta)
+	return &c
+}
+
+// MetaRecord returns e.Meta as a record, creating an empty one if needed.
+func (e *Event) MetaRecord() *Record {
+	if r, ok := e.Meta.(*Record); ok && r != nil {
+		return r
+	}
+	r := NewRecord(0)
+	e.Meta = r
+	return r
+}
+
+// Action is what an Insight tells upstream.
+type Action uint8
+
+const (
+	// ActNone carries no instruction.
+	ActNone Action = iota
+	// ActAck: the event with this ID was delivered (the peer confirmed it).
+	ActAck
+	// ActFail: the event with this ID was not delivered and may be re-sent.
+	ActFail
+	// ActTrigger: a downstream circuit breaker opened (tripped); stop sending.
+	ActTrigger
+	// ActRestore: the downstream circuit breaker closed again; resume.
+	ActRestore
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActNone:
+		return "none"
+	case ActAck:
+		return "ack"
+	case ActFail:
+		return "fail"
+	case ActTrigger:
+		return "trigger"
+	case ActRestore:
+		return "restore"
+	}
+	return fmt.Sprintf("action(%d)", uint8(a))
+}
+
+// Insight is a contraflow message: it travels against the data, from a sink
+// back through the operators on the event's path to its source. Ack and Fail
+// name an event ID; Trigger and Restore apply to everything upstream.
+type Insight struct {
+	Action Action
+	ID     EventID
+	// Reason explains a Fail or Trigger for logs (e.g. "connection lost").
+	Reason string
+}
+
+func (in Insight) String() string {
+	switch in.Action {
+	case ActAck, ActFail:
+		if in.Reason != "" {
+			return fmt.Sprintf("%s %s (%s)", in.Action, in.ID, in.Reason)
+		}
+		return fmt.Sprintf("%s %s", in.Action, in.ID)
+	}
+	if in.Reason != "" {
+		return fmt.Sprintf("%s (%s)", in.Action, in.Reason)
+	}
+	return in.Action.String()
+}
