@@ -118,6 +118,10 @@ type Insight struct {
 	ID     EventID
 	// Reason explains a Fail or Trigger for logs (e.g. "connection lost").
 	Reason string
+	// From names who raised a Trigger or Restore (a sink's or operator's
+	// URL), so that a source paused by several breakers resumes only when
+	// all of them are closed again.
+	From string
 }
 
 func (in Insight) String() string {

@@ -1,0 +1,204 @@
+package pipeline
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/registry"
+)
+
+// Operator is a node of a pipeline that handles events arriving on its
+// input ports and emits events on its output ports through the Context.
+// All methods are called from the pipeline's goroutine.
+type Operator interface {
+	OnEvent(c *Context, port string, ev *event.Event) error
+}
+
+// ContraflowHandler is implemented by operators that take part in
+// contraflow. OnContraflow sees each insight travelling upstream through
+// the pipeline and returns whether it continues further upstream (an
+// operator that owns the event ID consumes it).
+type ContraflowHandler interface {
+	OnContraflow(c *Context, in event.Insight) (pass bool)
+}
+
+// SignalHandler is implemented by operators that do work outside of event
+// arrival: OnSignal runs on every pipeline tick and whenever the operator
+// asked for it with Context.Wake.
+type SignalHandler interface {
+	OnSignal(c *Context) error
+}
+
+// Closer is implemented by operators that hold resources.
+type Closer interface {
+	Close() error
+}
+
+// Context is an operator's handle on its pipeline. It is only valid on the
+// pipeline's goroutine, except Wake, which any goroutine may call.
+type Context struct {
+	p    *Pipeline
+	node *node
+}
+
+// Emit sends ev out of the operator's output port.
+func (c *Context) Emit(port string, ev *event.Event) { c.p.emitFrom(c.node, port, ev) }
+
+// Upstream sends an insight upstream from this operator: it passes through
+// the operators before it and reaches the sources.
+func (c *Context) Upstream(in event.Insight) { c.p.contraflowFrom(c.node, in) }
+
+// Wake asks the pipeline to call the operator's OnSignal soon. Safe from any
+// goroutine (e.g. a durability callback).
+func (c *Context) Wake() { c.p.wake(c.node) }
+
+// Logger is the operator's logger.
+func (c *Context) Logger() *slog.Logger { return c.node.log }
+
+// URL names the operator instance, e.g. "/pipeline/main/01/op/on_disk_wal".
+func (c *Context) URL() string { return c.node.url }
+
+// Params are an operator definition's `with` parameters after evaluation,
+// with the position of each for errors.
+type Params struct {
+	Defn   string // the definition's id
+	Kind   string // e.g. "qos::wal"
+	Values map[string]event.Value
+	pos    map[string]string // param name → "file:line:col"
+	where  string            // position of the definition
+	used   map[string]bool
+}
+
+// NewParams builds Params; pos maps names to positions, where is the
+// position of the definition. Used by the graph builder and by tests.
+func NewParams(defn, kind, where string, values map[string]event.Value, pos map[string]string) *Params {
+	if values == nil {
+		values = map[string]event.Value{}
+	}
+	if pos == nil {
+		pos = map[string]string{}
+	}
+	return &Params{Defn: defn, Kind: kind, Values: values, pos: pos, where: where, used: map[string]bool{}}
+}
+
+// Errorf returns an error positioned at param name (or at the definition
+// when the param is absent).
+func (p *Params) Errorf(name, format string, args ...any) error {
+	where := p.pos[name]
+	if where == "" {
+		where = p.where
+	}
+	return fmt.Errorf("%s: %s operator %s: %s", where, p.Kind, p.Defn, fmt.Sprintf(format, args...))
+}
+
+// Has reports whether name was given.
+func (p *Params) Has(name string) bool { _, ok := p.Values[name]; return ok }
+
+// Uint returns a non-negative integer param, def when absent.
+func (p *Params) Uint(name string, def uint64) (uint64, error) {
+	v, ok := p.Values[name]
+	p.used[name] = true
+	if !ok {
+		return def, nil
+	}
+	switch t := v.(type) {
+	case int64:
+		if t < 0 {
+			return 0, p.Errorf(name, "`%s` must not be negative, got %d", name, t)
+		}
+		return uint64(t), nil
+	case uint64:
+		return t, nil
+	}
+	return 0, p.Errorf(name, "`%s` must be an integer, got %s %s", name, event.TypeName(v), event.MarshalJSON(v))
+}
+
+// String returns a string param, def when absent.
+func (p *Params) String(name, def string) (string, error) {
+	v, ok := p.Values[name]
+	p.used[name] = true
+	if !ok {
+		return def, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", p.Errorf(name, "`%s` must be a string, got %s %s", name, event.TypeName(v), event.MarshalJSON(v))
+	}
+	return s, nil
+}
+
+// Bool returns a boolean param, def when absent.
+func (p *Params) Bool(name string, def bool) (bool, error) {
+	v, ok := p.Values[name]
+	p.used[name] = true
+	if !ok {
+		return def, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, p.Errorf(name, "`%s` must be true or false, got %s %s", name, event.TypeName(v), event.MarshalJSON(v))
+	}
+	return b, nil
+}
+
+// CheckUnknown returns an error for every param the constructor did not read,
+// suggesting the closest known name. Call it after reading all params.
+func (p *Params) CheckUnknown() error {
+	var known []string
+	for k := range p.used {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	var errs []string
+	names := make([]string, 0, len(p.Values))
+	for k := range p.Values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if p.used[k] {
+			continue
+		}
+		msg := fmt.Sprintf("unknown parameter `%s`", k)
+		if s := registry.Closest(k, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean `%s`?)", s)
+		}
+		msg += "; accepted: " + strings.Join(known, ", ")
+		errs = append(errs, p.Errorf(k, "%s", msg).Error())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+// OpEnv is what an operator constructor receives besides its params.
+type OpEnv struct {
+	// Pipeline is the pipeline instance URL, e.g. "/pipeline/main/01".
+	Pipeline string
+	// Node is the operator instance id within the pipeline.
+	Node string
+	// DataDir is the server's data directory (for persistent operators).
+	DataDir string
+	Logger  *slog.Logger
+	// Metrics is where the operator registers its collectors (may be nil).
+	Metrics prometheus.Registerer
+}
+
+// OperatorSpec describes an operator kind such as "qos::wal".
+type OperatorSpec struct {
+	Name string
+	Doc  string
+	New  func(env OpEnv, p *Params) (Operator, error)
+}
+
+// Operators is the registry of operator kinds.
+var Operators = registry.New[OperatorSpec]("operator")
+
+// RegisterOperator adds an operator kind; call it from init().
+func RegisterOperator(s OperatorSpec) { Operators.Register(s.Name, s) }

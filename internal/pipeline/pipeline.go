@@ -1,0 +1,477 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/temblor-dev/temblor/internal/event"
+)
+
+// Upstream receives contraflow from a pipeline: a source, or the pipeline
+// feeding this one. Contraflow must never block.
+type Upstream interface {
+	Contraflow(in event.Insight)
+}
+
+// Output receives events leaving a pipeline port: a sink, or another
+// pipeline. Send may block for back-pressure and returns an error once the
+// output no longer accepts events (it is then treated as a failed delivery).
+// The output reports the fate of transactional events to back.
+type Output interface {
+	Send(ctx context.Context, ev *event.Event, back Upstream) error
+	// Name is the output's URL, for logs.
+	Name() string
+}
+
+// ErrStopped is returned by Send after the pipeline stopped.
+var ErrStopped = errors.New("pipeline stopped")
+
+type nodeKind int
+
+const (
+	nodeStream   nodeKind = iota // in, created streams: pass-through
+	nodeOutput                   // out, err and other pipeline output ports
+	nodeOperator                 // operators, selects, scripts
+)
+
+type target struct {
+	n    *node
+	port string
+}
+
+type node struct {
+	id    string
+	url   string
+	kind  nodeKind
+	op    Operator
+	cf    ContraflowHandler
+	sig   SignalHandler
+	outs  map[string][]target
+	order int // topological position; contraflow visits higher orders first
+	log   *slog.Logger
+	woken bool // guarded by Pipeline.wakeMu
+}
+
+type inbound struct {
+	port    string
+	ev      *event.Event
+	from    Upstream
+	barrier chan struct{}
+}
+
+// Pipeline is a running pipeline instance.
+type Pipeline struct {
+	url   string
+	log   *slog.Logger
+	nodes map[string]*node
+	order []*node // topological
+	// outputs maps a pipeline output port to where its events go; set by
+	// Connect before Run.
+	outputs map[string][]Output
+
+	input chan inbound
+
+	cfMu    sync.Mutex
+	cfQueue []event.Insight
+	cfReady chan struct{}
+
+	wakeMu  sync.Mutex
+	wakeSet []*node
+	wakeCh  chan struct{}
+
+	tick time.Duration
+
+	// upstreams, by the source that stamped the IDs they forward; owned
+	// by the run goroutine.
+	upstreams   map[event.SourceID]Upstream
+	allUpstream map[Upstream]struct{}
+	fans        map[event.EventID]*fan
+	quiesced    bool
+	runCtx      context.Context
+	quiesceCh   chan chan struct{}
+	stopped     chan struct{}
+
+	errCount uint64
+}
+
+// fan tracks a transactional event sent to several outputs: it is acked
+// upstream only when every output acked, and failed when any failed.
+type fan struct {
+	pending int
+	failed  bool
+	reason  string
+}
+
+// Options tune a pipeline instance.
+type Options struct {
+	// Tick is how often signal handlers run (default 100ms).
+	Tick time.Duration
+	// InputBuffer is the capacity of the input queue (default 0:
+	// unbuffered, so that a tripped circuit breaker stops sources at once).
+	InputBuffer int
+	Logger      *slog.Logger
+}
+
+func newPipeline(url string, opts Options) *Pipeline {
+	if opts.Tick <= 0 {
+		opts.Tick = 100 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Pipeline{
+		url:         url,
+		log:         opts.Logger.With("pipeline", url),
+		nodes:       map[string]*node{},
+		outputs:     map[string][]Output{},
+		input:       make(chan inbound, opts.InputBuffer),
+		cfReady:     make(chan struct{}, 1),
+		wakeCh:      make(chan struct{}, 1),
+		tick:        opts.Tick,
+		upstreams:   map[event.SourceID]Upstream{},
+		allUpstream: map[Upstream]struct{}{},
+		fans:        map[event.EventID]*fan{},
+		quiesceCh:   make(chan chan struct{}),
+		stopped:     make(chan struct{}),
+	}
+}
+
+// URL is the pipeline instance's URL, e.g. "/pipeline/main/01".
+func (p *Pipeline) URL() string { return p.url }
+
+// Name implements Output, so that pipelines can feed pipelines.
+func (p *Pipeline) Name() string { return p.url }
+
+// Ports lists the pipeline's output ports.
+func (p *Pipeline) Ports() []string {
+	var ports []string
+	for _, n := range p.order {
+		if n.kind == nodeOutput {
+			ports = append(ports, n.id)
+		}
+	}
+	sort.Strings(ports)
+	return ports
+}
+
+// HasInput reports whether port is an input port of the pipeline.
+func (p *Pipeline) HasInput(port string) bool {
+	n, ok := p.nodes[port]
+	return ok && n.kind == nodeStream && port == "in"
+}
+
+// HasOutput reports whether port is an output port of the pipeline.
+func (p *Pipeline) HasOutput(port string) bool {
+	n, ok := p.nodes[port]
+	return ok && n.kind == nodeOutput
+}
+
+// Connect sends the events of output port to o. Call before Run.
+func (p *Pipeline) Connect(port string, o Output) error {
+	if !p.HasOutput(port) {
+		return fmt.Errorf("pipeline %s has no output port %q (ports: %v)", p.url, port, p.Ports())
+	}
+	p.outputs[port] = append(p.outputs[port], o)
+	return nil
+}
+
+// Send delivers ev to input port; it blocks until the pipeline takes it
+// (back-pressure) and fails once the pipeline stopped or ctx ended. from
+// receives the contraflow for ev.
+func (p *Pipeline) Send(ctx context.Context, ev *event.Event, from Upstream) error {
+	return p.SendPort(ctx, "in", ev, from)
+}
+
+// SendPort is Send to a named input port.
+func (p *Pipeline) SendPort(ctx context.Context, port string, ev *event.Event, from Upstream) error {
+	select {
+	case p.input <- inbound{port: port, ev: ev, from: from}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.stopped:
+		return ErrStopped
+	}
+}
+
+// Contraflow queues an insight coming back from an output; it never blocks.
+func (p *Pipeline) Contraflow(in event.Insight) {
+	p.cfMu.Lock()
+	p.cfQueue = append(p.cfQueue, in)
+	p.cfMu.Unlock()
+	select {
+	case p.cfReady <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pipeline) wake(n *node) {
+	p.wakeMu.Lock()
+	if !n.woken {
+		n.woken = true
+		p.wakeSet = append(p.wakeSet, n)
+	}
+	p.wakeMu.Unlock()
+	select {
+	case p.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// Quiesce waits until every event sent so far has been processed, then stops
+// the pipeline's own emissions (signals and wakes): from then on it only
+// processes contraflow, so sinks can drain and their acks still reach the
+// operators. Sources must have stopped before.
+func (p *Pipeline) Quiesce(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case p.input <- inbound{barrier: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.stopped:
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.stopped:
+		return nil
+	}
+}
+
+// Run processes events, contraflow and signals until ctx is cancelled, then
+// closes the operators. It must be called exactly once.
+func (p *Pipeline) Run(ctx context.Context) error {
+	defer close(p.stopped)
+	p.runCtx = ctx
+	t := time.NewTicker(p.tick)
+	defer t.Stop()
+	defer p.closeOperators()
+	p.signalAll()
+	for {
+		select {
+		case <-ctx.Done():
+			p.drainContraflow()
+			return nil
+		case in := <-p.input:
+			if in.barrier != nil {
+				p.quiesced = true
+				close(in.barrier)
+				continue
+			}
+			p.accept(in)
+		case <-p.cfReady:
+			p.drainContraflow()
+		case <-p.wakeCh:
+			p.runWakes()
+		case <-t.C:
+			p.signalAll()
+		}
+	}
+}
+
+func (p *Pipeline) closeOperators() {
+	for _, n := range p.order {
+		if c, ok := n.op.(Closer); ok {
+			if err := c.Close(); err != nil {
+				n.log.Error("closing operator failed", "err", err)
+			}
+		}
+	}
+}
+
+func (p *Pipeline) accept(in inbound) {
+	if in.from != nil {
+		p.upstreams[in.ev.ID.Source] = in.from
+		p.allUpstream[in.from] = struct{}{}
+	}
+	n, ok := p.nodes[in.port]
+	if !ok {
+		p.log.Error("event for unknown input port dropped", "port", in.port)
+		return
+	}
+	p.deliver(n, in.port, in.ev)
+}
+
+// deliver hands ev to node n's port and runs the graph from there.
+func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
+	switch n.kind {
+	case nodeStream:
+		p.emitFrom(n, "out", ev)
+	case nodeOutput:
+		p.output(n.id, ev)
+	case nodeOperator:
+		c := &Context{p: p, node: n}
+		if err := n.op.OnEvent(c, port, ev); err != nil {
+			p.operatorError(n, ev, err)
+		}
+	}
+}
+
+// operatorError routes a failed event to the pipeline's err port as
+// {"error": msg, "event": data}, as Tremor did, and logs it.
+func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
+	p.errCount++
+	n.log.Warn("event failed in pipeline", "err", err, "id", ev.ID.String())
+	if errNode, ok := p.nodes["err"]; ok && errNode.kind == nodeOutput && len(p.outputs["err"]) > 0 {
+		e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta,
+			Data: event.RecordOf("error", err.Error(), "event", ev.Data)}
+		p.output("err", e)
+		return
+	}
+	if ev.Transactional {
+		p.contraflowFrom(n, event.Insight{Action: event.ActFail, ID: ev.ID, Reason: err.Error()})
+	}
+}
+
+func (p *Pipeline) emitFrom(n *node, port string, ev *event.Event) {
+	ts := n.outs[port]
+	for i, t := range ts {
+		e := ev
+		if i < len(ts)-1 {
+			e = ev.Clone()
+		}
+		p.deliver(t.n, t.port, e)
+	}
+}
+
+func (p *Pipeline) output(port string, ev *event.Event) {
+	outs := p.outputs[port]
+	if len(outs) == 0 {
+		// Nothing linked: the event is delivered nowhere. Ack it so a WAL
+		// upstream does not re-send forever; Tremor did the same.
+		if ev.Transactional && port == "out" {
+			p.log.Debug("event on unlinked port", "port", port)
+		}
+		return
+	}
+	if ev.Transactional && len(outs) > 1 {
+		p.fans[ev.ID] = &fan{pending: len(outs)}
+	}
+	for i, o := range outs {
+		e := ev
+		if i < len(outs)-1 {
+			e = ev.Clone()
+		}
+		if err := o.Send(p.runCtx, e, p); err != nil {
+			if e.Transactional {
+				p.handleInsight(event.Insight{Action: event.ActFail, ID: e.ID, Reason: fmt.Sprintf("%s: %v", o.Name(), err)})
+			}
+		}
+	}
+}
+
+func (p *Pipeline) drainContraflow() {
+	for {
+		p.cfMu.Lock()
+		q := p.cfQueue
+		p.cfQueue = nil
+		p.cfMu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, in := range q {
+			p.handleInsight(in)
+		}
+	}
+}
+
+// handleInsight processes an insight arriving from an output.
+func (p *Pipeline) handleInsight(in event.Insight) {
+	if in.Action == event.ActAck || in.Action == event.ActFail {
+		if f, ok := p.fans[in.ID]; ok {
+			f.pending--
+			if in.Action == event.ActFail && !f.failed {
+				f.failed, f.reason = true, in.Reason
+			}
+			if f.pending > 0 {
+				return
+			}
+			delete(p.fans, in.ID)
+			if f.failed {
+				in.Action, in.Reason = event.ActFail, f.reason
+			}
+		}
+	}
+	p.contraflowFromOrder(len(p.order), in)
+}
+
+func (p *Pipeline) contraflowFrom(n *node, in event.Insight) {
+	p.contraflowFromOrder(n.order, in)
+}
+
+// contraflowFromOrder passes in to the contraflow handlers placed before
+// position order, nearest first, then to the upstreams.
+func (p *Pipeline) contraflowFromOrder(order int, in event.Insight) {
+	for i := order - 1; i >= 0; i-- {
+		n := p.order[i]
+		if n.cf == nil {
+			continue
+		}
+		if !n.cf.OnContraflow(&Context{p: p, node: n}, in) {
+			return
+		}
+	}
+	switch in.Action {
+	case event.ActAck, event.ActFail:
+		if u, ok := p.upstreams[in.ID.Source]; ok {
+			u.Contraflow(in)
+		}
+	case event.ActTrigger, event.ActRestore:
+		if in.From == "" {
+			in.From = p.url
+		}
+		for u := range p.allUpstream {
+			u.Contraflow(in)
+		}
+	}
+}
+
+// AddUpstream registers u to receive circuit-breaker insights even before
+// it sent its first event (so a sink that is down at start pauses it).
+func (p *Pipeline) AddUpstream(u Upstream) {
+	// Called before Run by the runtime; no lock needed then.
+	p.allUpstream[u] = struct{}{}
+}
+
+func (p *Pipeline) signalAll() {
+	if p.quiesced {
+		return
+	}
+	for _, n := range p.order {
+		if n.sig != nil {
+			p.signal(n)
+		}
+	}
+}
+
+func (p *Pipeline) runWakes() {
+	p.wakeMu.Lock()
+	set := p.wakeSet
+	p.wakeSet = nil
+	for _, n := range set {
+		n.woken = false
+	}
+	p.wakeMu.Unlock()
+	if p.quiesced {
+		return
+	}
+	for _, n := range set {
+		if n.sig != nil {
+			p.signal(n)
+		}
+	}
+}
+
+func (p *Pipeline) signal(n *node) {
+	if err := n.sig.OnSignal(&Context{p: p, node: n}); err != nil {
+		n.log.Error("operator signal failed", "err", err)
+	}
+}

@@ -1,0 +1,250 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/temblor-dev/temblor/internal/codec"
+	"github.com/temblor-dev/temblor/internal/connector"
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/pipeline"
+	"github.com/temblor-dev/temblor/internal/processor"
+)
+
+// sourceRunner runs one onramp instance: it decodes what the connector
+// emits, stamps event IDs and feeds the linked pipelines. It is also the
+// Upstream those pipelines send contraflow to.
+type sourceRunner struct {
+	url    string // /onramp/ID/INSTANCE
+	id     event.SourceID
+	src    connector.Source
+	log    *slog.Logger
+	codec  codec.Codec
+	preSpc []processor.Spec
+	m      *metrics
+
+	mu      sync.Mutex // guards codec, streams, seq
+	streams map[uint64][]processor.Processor
+	seq     uint64
+
+	outs map[string][]*pipeline.Pipeline // port → pipelines
+
+	cbMu    sync.Mutex
+	open    map[string]string // breakers currently open: who → reason
+	resume  chan struct{}     // closed while no breaker is open
+	pausedT time.Time
+}
+
+var _ pipeline.Upstream = (*sourceRunner)(nil)
+var _ connector.SourceOutput = (*sourceRunner)(nil)
+
+func newSourceRunner(url string, src connector.Source, c codec.Codec, pre []processor.Spec, log *slog.Logger, m *metrics) *sourceRunner {
+	r := &sourceRunner{
+		url: url, id: event.NewSourceID(), src: src, log: log, codec: c, preSpc: pre, m: m,
+		streams: map[uint64][]processor.Processor{},
+		outs:    map[string][]*pipeline.Pipeline{},
+		open:    map[string]string{},
+		resume:  make(chan struct{}),
+	}
+	close(r.resume)
+	return r
+}
+
+// Contraflow handles insights from the pipelines this source feeds.
+func (r *sourceRunner) Contraflow(in event.Insight) {
+	switch in.Action {
+	case event.ActTrigger:
+		r.cbMu.Lock()
+		if len(r.open) == 0 {
+			r.resume = make(chan struct{})
+			r.pausedT = time.Now()
+			r.log.Info("circuit breaker open: pausing source", "by", in.From, "reason", in.Reason)
+		}
+		r.open[in.From] = in.Reason
+		r.cbMu.Unlock()
+	case event.ActRestore:
+		r.cbMu.Lock()
+		if _, ok := r.open[in.From]; ok {
+			delete(r.open, in.From)
+			if len(r.open) == 0 {
+				close(r.resume)
+				r.log.Info("circuit breaker closed: resuming source", "by", in.From, "paused", time.Since(r.pausedT).Round(time.Millisecond))
+			}
+		}
+		r.cbMu.Unlock()
+	case event.ActAck:
+		if a, ok := r.src.(connector.Acker); ok {
+			a.Ack(in.ID)
+		}
+	case event.ActFail:
+		if a, ok := r.src.(connector.Acker); ok {
+			a.Fail(in.ID)
+		}
+	}
+}
+
+// waitClosed blocks while any downstream breaker is open.
+func (r *sourceRunner) waitClosed(ctx context.Context) error {
+	for {
+		r.cbMu.Lock()
+		ch := r.resume
+		r.cbMu.Unlock()
+		select {
+		case <-ch:
+			return nil
+		default:
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *sourceRunner) nextID(stream uint64) event.EventID {
+	r.mu.Lock()
+	seq := r.seq
+	r.seq++
+	r.mu.Unlock()
+	return event.NewEventID(r.id, stream, seq)
+}
+
+// EmitValue implements connector.SourceOutput.
+func (r *sourceRunner) EmitValue(ctx context.Context, data event.Value, meta *event.Record) (event.EventID, error) {
+	if err := r.waitClosed(ctx); err != nil {
+		return event.EventID{}, err
+	}
+	ev := r.newEvent(0, data, meta)
+	return ev.ID, r.send(ctx, "out", ev)
+}
+
+func (r *sourceRunner) newEvent(stream uint64, data event.Value, meta *event.Record) *event.Event {
+	ev := &event.Event{ID: r.nextID(stream), IngestNS: uint64(time.Now().UnixNano()), Data: data, Origin: r.url + "/out"}
+	if meta != nil {
+		ev.Meta = meta
+	}
+	return ev
+}
+
+// EmitBytes implements connector.SourceOutput: preprocessors, then codec.
+func (r *sourceRunner) EmitBytes(ctx context.Context, stream uint64, data []byte, meta *event.Record) (event.EventID, error) {
+	if err := r.waitClosed(ctx); err != nil {
+		return event.EventID{}, err
+	}
+	frames, err := r.preprocess(stream, data, false)
+	if err != nil {
+		r.decodeError(ctx, stream, data, meta, err)
+		return event.EventID{}, nil
+	}
+	return r.emitFrames(ctx, stream, frames, meta)
+}
+
+// EndStream implements connector.SourceOutput: flush the stream's
+// preprocessors.
+func (r *sourceRunner) EndStream(ctx context.Context, stream uint64) error {
+	frames, err := r.preprocess(stream, nil, true)
+	if err != nil {
+		r.decodeError(ctx, stream, nil, nil, err)
+		return nil
+	}
+	_, err = r.emitFrames(ctx, stream, frames, nil)
+	return err
+}
+
+func (r *sourceRunner) emitFrames(ctx context.Context, stream uint64, frames [][]byte, meta *event.Record) (event.EventID, error) {
+	var first event.EventID
+	for i, f := range frames {
+		r.mu.Lock()
+		v, err := r.codec.Decode(f)
+		r.mu.Unlock()
+		if err != nil {
+			r.decodeError(ctx, stream, f, meta, err)
+			continue
+		}
+		m := meta
+		if m != nil && i < len(frames)-1 {
+			m = m.Clone()
+		}
+		ev := r.newEvent(stream, v, m)
+		if first.IsZero() {
+			first = ev.ID
+		}
+		if err := r.send(ctx, "out", ev); err != nil {
+			return first, err
+		}
+	}
+	return first, nil
+}
+
+func (r *sourceRunner) preprocess(stream uint64, data []byte, finish bool) ([][]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	chain, ok := r.streams[stream]
+	if !ok {
+		if finish {
+			return nil, nil
+		}
+		chain = make([]processor.Processor, len(r.preSpc))
+		for i, s := range r.preSpc {
+			chain[i] = s.New()
+		}
+		r.streams[stream] = chain
+	}
+	if finish {
+		delete(r.streams, stream)
+	}
+	frames := [][]byte{data}
+	if finish {
+		frames = nil
+	}
+	for i, p := range chain {
+		var next [][]byte
+		for _, f := range frames {
+			out, err := p.Process(f)
+			if err != nil {
+				return nil, fmt.Errorf("preprocessor %s: %w", r.preSpc[i].Name, err)
+			}
+			next = append(next, out...)
+		}
+		if finish {
+			out, err := p.Finish()
+			if err != nil {
+				return nil, fmt.Errorf("preprocessor %s: %w", r.preSpc[i].Name, err)
+			}
+			next = append(next, out...)
+		}
+		frames = next
+	}
+	return frames, nil
+}
+
+// decodeError sends undecodable input to the onramp's err port when linked
+// (as Tremor did) and logs it either way: input is never dropped silently.
+func (r *sourceRunner) decodeError(ctx context.Context, stream uint64, data []byte, meta *event.Record, err error) {
+	r.m.decodeErrors.WithLabelValues(r.url).Inc()
+	r.log.Warn("input could not be decoded", "err", err, "bytes", len(data), "stream", stream)
+	if len(r.outs["err"]) == 0 {
+		return
+	}
+	ev := r.newEvent(stream, event.RecordOf("error", err.Error(), "data", string(data)), meta)
+	_ = r.send(ctx, "err", ev)
+}
+
+func (r *sourceRunner) send(ctx context.Context, port string, ev *event.Event) error {
+	ps := r.outs[port]
+	r.m.sourceEvents.WithLabelValues(r.url, port).Inc()
+	for i, p := range ps {
+		e := ev
+		if i < len(ps)-1 {
+			e = ev.Clone()
+		}
+		if err := p.SendPort(ctx, "in", e, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
