@@ -483,8 +483,11 @@ func (p *jsonParser) number() (Value, error) {
 		}
 	}
 	f, err := strconv.ParseFloat(string(p.data[start:p.pos]), 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return nil, &SyntaxError{Offset: start, Msg: "invalid number"}
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) && !math.IsInf(f, 0) {
+			return f, nil // underflow to (sub)normal or zero is fine
+		}
+		return nil, &SyntaxError{Offset: start, Msg: fmt.Sprintf("number %s is out of range for a 64-bit float", p.data[start:p.pos])}
 	}
 	return f, nil
 }
