@@ -277,6 +277,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 }
 
+// Close closes the operators of a pipeline that was built but will never
+// Run (Run closes them itself).
+func (p *Pipeline) Close() { p.closeOperators() }
+
 func (p *Pipeline) closeOperators() {
 	for _, n := range p.order {
 		if c, ok := n.op.(Closer); ok {

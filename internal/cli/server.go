@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/temblor-dev/temblor/internal/config"
+	"github.com/temblor-dev/temblor/internal/pipeline/op"
+	"github.com/temblor-dev/temblor/internal/runtime"
+
+	// Register the connectors, codecs and processors.
+	_ "github.com/temblor-dev/temblor/internal/codec"
+	_ "github.com/temblor-dev/temblor/internal/connector"
+	_ "github.com/temblor-dev/temblor/internal/processor"
+)
+
+// DefaultDataDir is where persistent state lives unless --data-dir says
+// otherwise: ./temblor-data beside where the server is started, so a
+// restart from the same place finds its WALs again.
+const DefaultDataDir = "temblor-data"
+
+// ServerRunCmd runs a deployment.
+type ServerRunCmd struct {
+	Files           []string      `short:"f" name:"file" help:"Artefact files (.yaml/.yml), pipelines (.trickle) or directories holding them; repeatable, any order." required:"" placeholder:"FILE"`
+	Args            []string      `arg:"" optional:"" help:"More files (so that -f etc/tremor/config/* works after shell globbing)." placeholder:"FILE"`
+	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
+	ShutdownTimeout time.Duration `help:"How long a graceful shutdown may take before in-flight work is failed (it stays in the WAL)." default:"10s"`
+}
+
+// Run implements the command.
+func (c *ServerRunCmd) Run(g *Globals) error {
+	files, err := config.Collect(append(append([]string(nil), c.Files...), c.Args...))
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	dep, err := config.Load(files)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	dataDir, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	op.RegisterMetrics(reg)
+	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout})
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	g.logger.Info("temblor started", "files", len(files), "data_dir", dataDir, "pid", os.Getpid())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		g.logger.Info("signal received: shutting down gracefully (send it again to exit at once)", "signal", s.String())
+		cancel()
+		if s, ok := <-sigs; ok {
+			fmt.Fprintf(g.stderr, "temblor: second %s: exiting at once; unacknowledged events stay in the WAL\n", s)
+			os.Exit(130)
+		}
+	}()
+	if err := rt.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,447 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/temblor-dev/temblor/internal/codec"
+	"github.com/temblor-dev/temblor/internal/config"
+	"github.com/temblor-dev/temblor/internal/connector"
+	"github.com/temblor-dev/temblor/internal/lang/ast"
+	"github.com/temblor-dev/temblor/internal/lang/parser"
+	"github.com/temblor-dev/temblor/internal/pipeline"
+	"github.com/temblor-dev/temblor/internal/processor"
+
+	// Register the operators.
+	_ "github.com/temblor-dev/temblor/internal/pipeline/op"
+)
+
+// Options configure a runtime.
+type Options struct {
+	// DataDir holds persistent state (WALs without `dir`). Created if missing.
+	DataDir string
+	Logger  *slog.Logger
+	// Registry receives the runtime's metrics (nil: a private registry).
+	Registry *prometheus.Registry
+	// ShutdownTimeout bounds the graceful shutdown: sources stop, pipelines
+	// drain, sinks finish or fail what is in flight (default 10s).
+	ShutdownTimeout time.Duration
+	// Pipeline tunes every pipeline instance.
+	Pipeline pipeline.Options
+}
+
+// Runtime is a deployment's running graph.
+type Runtime struct {
+	opts      Options
+	log       *slog.Logger
+	m         *metrics
+	sources   map[string]*sourceRunner
+	sinks     map[string]*sinkRunner
+	pipes     map[string]*pipeline.Pipeline
+	srcOrder  []string
+	sinkOrder []string
+	pipeOrder []string
+}
+
+// Build parses the deployment's pipelines, instantiates every artefact that
+// a mapped binding links, and connects them. Nothing runs until Run.
+func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.DataDir != "" {
+		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating --data-dir: %w", err)
+		}
+	}
+	r := &Runtime{opts: opts, log: opts.Logger, m: newMetrics(opts.Registry),
+		sources: map[string]*sourceRunner{}, sinks: map[string]*sinkRunner{}, pipes: map[string]*pipeline.Pipeline{}}
+	defer func() {
+		if err != nil {
+			r.closeAll()
+		}
+	}()
+
+	queries, err := parsePipelines(dep)
+	if err != nil {
+		return nil, err
+	}
+	bindings := map[string]*config.Binding{}
+	for _, b := range dep.Bindings {
+		bindings[b.ID] = b
+	}
+	onramps := map[string]*config.Onramp{}
+	for _, o := range dep.Onramps {
+		onramps[o.ID] = o
+	}
+	offramps := map[string]*config.Offramp{}
+	for _, o := range dep.Offramps {
+		offramps[o.ID] = o
+	}
+	var errs []error
+	for _, m := range dep.Mappings {
+		b, ok := bindings[m.Binding]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: mapping names binding %q, which was not loaded", m.Pos, m.Binding))
+			continue
+		}
+		params := map[string]string{}
+		for k, v := range m.Params {
+			params[k] = v
+		}
+		if _, ok := params["instance"]; !ok {
+			params["instance"] = m.Instance
+		}
+		for _, l := range b.Links {
+			if err := r.link(l, params, queries, onramps, offramps); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(r.sources) == 0 && len(r.sinks) == 0 && len(r.pipes) == 0 {
+		return nil, errors.New("nothing to run: no mapping instantiates a binding; add a `mapping:` such as\n  mapping:\n    /binding/default/01:\n      instance: \"01\"")
+	}
+	return r, nil
+}
+
+func parsePipelines(dep *config.Deployment) (map[string]*ast.Query, error) {
+	queries := map[string]*ast.Query{}
+	var errs []error
+	for _, p := range dep.Pipelines {
+		src, err := os.ReadFile(p.File)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading pipeline %s: %w", p.File, err))
+			continue
+		}
+		q, err := parser.ParseQuery(p.File, src)
+		if err != nil {
+			errs = append(errs, prettyLangError(err, src))
+			continue
+		}
+		queries[p.ID] = q
+	}
+	return queries, errors.Join(errs...)
+}
+
+func (r *Runtime) link(l config.Link, params map[string]string, queries map[string]*ast.Query,
+	onramps map[string]*config.Onramp, offramps map[string]*config.Offramp) error {
+	from, err := l.From.Substitute(params)
+	if err != nil {
+		return fmt.Errorf("%s: %w", l.Pos, err)
+	}
+	for _, t := range l.To {
+		to, err := t.Substitute(params)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Pos, err)
+		}
+		if err := r.connect(from, to, queries, onramps, offramps); err != nil {
+			return fmt.Errorf("%s: link %s -> %s: %w", l.Pos, from.Raw, to.Raw, err)
+		}
+	}
+	return nil
+}
+
+func instanceURL(u config.PortURL) string {
+	return "/" + u.Kind + "/" + u.ID + "/" + u.Instance
+}
+
+func (r *Runtime) connect(from, to config.PortURL, queries map[string]*ast.Query,
+	onramps map[string]*config.Onramp, offramps map[string]*config.Offramp) error {
+	switch from.Kind {
+	case "onramp":
+		if from.Port != "out" && from.Port != "err" {
+			return fmt.Errorf("an onramp's ports are `out` and `err`, not %q", from.Port)
+		}
+		src, err := r.source(from, onramps)
+		if err != nil {
+			return err
+		}
+		if to.Kind != "pipeline" {
+			return fmt.Errorf("an onramp links to pipelines only, not to %s", to.Kind)
+		}
+		p, err := r.pipeline(to, queries)
+		if err != nil {
+			return err
+		}
+		if to.Port != "in" {
+			return fmt.Errorf("a pipeline's input port is `in`, not %q", to.Port)
+		}
+		src.outs[from.Port] = append(src.outs[from.Port], p)
+		p.AddUpstream(src)
+		return nil
+	case "pipeline":
+		p, err := r.pipeline(from, queries)
+		if err != nil {
+			return err
+		}
+		switch to.Kind {
+		case "offramp":
+			if to.Port != "in" {
+				return fmt.Errorf("an offramp's input port is `in`, not %q", to.Port)
+			}
+			s, err := r.sink(to, offramps)
+			if err != nil {
+				return err
+			}
+			s.addUpstream(p)
+			return p.Connect(from.Port, s)
+		case "pipeline":
+			next, err := r.pipeline(to, queries)
+			if err != nil {
+				return err
+			}
+			if to.Port != "in" {
+				return fmt.Errorf("a pipeline's input port is `in`, not %q", to.Port)
+			}
+			next.AddUpstream(p)
+			return p.Connect(from.Port, next)
+		}
+		return fmt.Errorf("a pipeline links to offramps or pipelines, not to %s", to.Kind)
+	}
+	return fmt.Errorf("links start at an onramp or a pipeline, not at %s", from.Kind)
+}
+
+func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*sourceRunner, error) {
+	url := instanceURL(u)
+	if s, ok := r.sources[url]; ok {
+		return s, nil
+	}
+	o, ok := onramps[u.ID]
+	if !ok {
+		return nil, fmt.Errorf("onramp %q was not loaded", u.ID)
+	}
+	spec, err := connector.Sources.Get(o.Type)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Pos, err)
+	}
+	log := r.log.With("onramp", url)
+	src, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: sectionOrEmpty(o.Config, o.Pos), Logger: log, DataDir: r.opts.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCodec(o.Codec, spec.DefaultCodec, o.Pos)
+	if err != nil {
+		return nil, err
+	}
+	pre, err := processorSpecs(processor.Pre, o.Preprocessors, o.Pos)
+	if err != nil {
+		return nil, err
+	}
+	s := newSourceRunner(url, src, c, pre, log, r.m)
+	r.sources[url] = s
+	r.srcOrder = append(r.srcOrder, url)
+	return s, nil
+}
+
+func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*sinkRunner, error) {
+	url := instanceURL(u)
+	if s, ok := r.sinks[url]; ok {
+		return s, nil
+	}
+	o, ok := offramps[u.ID]
+	if !ok {
+		return nil, fmt.Errorf("offramp %q was not loaded", u.ID)
+	}
+	spec, err := connector.Sinks.Get(o.Type)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Pos, err)
+	}
+	log := r.log.With("offramp", url)
+	snk, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: sectionOrEmpty(o.Config, o.Pos), Logger: log, DataDir: r.opts.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCodec(o.Codec, spec.DefaultCodec, o.Pos)
+	if err != nil {
+		return nil, err
+	}
+	post, err := processorSpecs(processor.Post, o.Postprocessors, o.Pos)
+	if err != nil {
+		return nil, err
+	}
+	s := newSinkRunner(url, snk, c, post, log, r.m)
+	r.sinks[url] = s
+	r.sinkOrder = append(r.sinkOrder, url)
+	return s, nil
+}
+
+func (r *Runtime) pipeline(u config.PortURL, queries map[string]*ast.Query) (*pipeline.Pipeline, error) {
+	url := instanceURL(u)
+	if p, ok := r.pipes[url]; ok {
+		return p, nil
+	}
+	q, ok := queries[u.ID]
+	if !ok {
+		var known []string
+		for id := range queries {
+			known = append(known, id)
+		}
+		sort.Strings(known)
+		return nil, fmt.Errorf("pipeline %q was not loaded (loaded: %s)", u.ID, strings.Join(known, ", "))
+	}
+	p, err := pipeline.Build(q, url, pipeline.BuildEnv{DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline})
+	if err != nil {
+		return nil, err
+	}
+	r.pipes[url] = p
+	r.pipeOrder = append(r.pipeOrder, url)
+	return p, nil
+}
+
+func newCodec(name, def string, pos config.Pos) (codec.Codec, error) {
+	if name == "" {
+		name = def
+	}
+	if name == "" {
+		name = "json"
+	}
+	spec, err := codec.Registry.Get(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pos, err)
+	}
+	return spec.New(), nil
+}
+
+func processorSpecs(t interface {
+	Get(string) (processor.Spec, error)
+}, names []string, pos config.Pos) ([]processor.Spec, error) {
+	specs := make([]processor.Spec, 0, len(names))
+	for _, n := range names {
+		s, err := t.Get(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pos, err)
+		}
+		specs = append(specs, s)
+	}
+	return specs, nil
+}
+
+// Pipelines lists the pipeline instance URLs, for tests and logs.
+func (r *Runtime) Pipelines() []string { return append([]string(nil), r.pipeOrder...) }
+
+// Run starts everything and runs until ctx is cancelled (or a component
+// fails), then shuts down gracefully within Options.ShutdownTimeout: sources
+// stop first, pipelines process what they hold, sinks finish or fail what
+// is in flight (so acks still reach the WALs), and finally pipelines close
+// their operators.
+func (r *Runtime) Run(ctx context.Context) error {
+	sinkCtx, cancelSinks := context.WithCancel(context.Background())
+	defer cancelSinks()
+	pipeCtx, cancelPipes := context.WithCancel(context.Background())
+	defer cancelPipes()
+	srcCtx, cancelSrcs := context.WithCancel(ctx)
+	defer cancelSrcs()
+
+	fatal := make(chan error, len(r.sinks)+len(r.sources)+1)
+	var sinkWG, pipeWG, srcWG sync.WaitGroup
+	for _, url := range r.sinkOrder {
+		s := r.sinks[url]
+		sinkWG.Add(1)
+		go func() {
+			defer sinkWG.Done()
+			if err := s.sink.Run(sinkCtx, s.in, s); err != nil && sinkCtx.Err() == nil {
+				fatal <- fmt.Errorf("offramp %s stopped: %w", s.url, err)
+			}
+		}()
+	}
+	for _, url := range r.pipeOrder {
+		p := r.pipes[url]
+		pipeWG.Add(1)
+		go func() {
+			defer pipeWG.Done()
+			if err := p.Run(pipeCtx); err != nil {
+				fatal <- fmt.Errorf("pipeline %s stopped: %w", p.URL(), err)
+			}
+		}()
+	}
+	for _, url := range r.srcOrder {
+		s := r.sources[url]
+		srcWG.Add(1)
+		go func() {
+			defer srcWG.Done()
+			err := s.src.Run(srcCtx, s)
+			if err != nil && srcCtx.Err() == nil {
+				fatal <- fmt.Errorf("onramp %s stopped: %w", s.url, err)
+				return
+			}
+			if srcCtx.Err() == nil {
+				s.log.Info("onramp finished its input")
+			}
+		}()
+	}
+	r.log.Info("running", "onramps", len(r.sources), "pipelines", len(r.pipes), "offramps", len(r.sinks))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		r.log.Info("shutting down: stopping onramps, draining pipelines and offramps", "timeout", r.opts.ShutdownTimeout)
+	case runErr = <-fatal:
+		r.log.Error("shutting down after a failure", "err", runErr)
+	}
+
+	deadline, cancelDeadline := context.WithTimeout(context.Background(), r.opts.ShutdownTimeout)
+	defer cancelDeadline()
+	cancelSrcs()
+	waitOrDeadline(deadline, &srcWG)
+	for _, url := range r.pipeOrder {
+		if err := r.pipes[url].Quiesce(deadline); err != nil {
+			r.log.Warn("pipeline did not drain in time", "pipeline", url, "err", err)
+		}
+	}
+	for _, url := range r.sinkOrder {
+		r.sinks[url].closeInput()
+	}
+	if !waitOrDeadline(deadline, &sinkWG) {
+		r.log.Warn("offramps did not finish in time; failing what they hold")
+		cancelSinks()
+		sinkWG.Wait()
+	}
+	cancelPipes()
+	pipeWG.Wait()
+	cancelSinks()
+	if !waitOrDeadline(deadline, &srcWG) {
+		r.log.Warn("some onramps ignored cancellation")
+	}
+	r.log.Info("stopped")
+	return runErr
+}
+
+func waitOrDeadline(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// closeAll releases what Build constructed when Build fails (open WALs hold
+// directory locks).
+func (r *Runtime) closeAll() {
+	for _, p := range r.pipes {
+		p.Close()
+	}
+}
