@@ -69,6 +69,8 @@ type walOp struct {
 	watchWG sync.WaitGroup
 
 	labels prometheus.Labels
+	// totals for this instance, logged at Close
+	nStored, nEmitted, nAcked, nFailed, nRefused uint64
 }
 
 type pendingAppend struct {
@@ -249,10 +251,11 @@ func (w *walOp) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
 }
 
 func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
-	_, _, commit, err := w.log.Append(encodeStored(ev))
+	_, _, commit, err := w.log.Append(EncodeStored(ev))
 	switch {
 	case err == nil:
 		walMetrics.stored.With(w.labels).Inc()
+		w.nStored++
 		w.pending = append(w.pending, pendingAppend{c: commit, id: ev.ID, transactional: ev.Transactional})
 		w.commits <- commitWait{c: commit, wake: c.Wake}
 		if w.overflow == wal.OverflowBlock && w.atCapacity() {
@@ -283,11 +286,13 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 // event is failed upstream instead: its source re-sends it later.
 func (w *walOp) hold(c *pipeline.Context, ev *event.Event) {
 	if ev.Transactional {
+		w.nRefused++
 		walMetrics.refused.With(w.labels).Inc()
 		c.Upstream(event.Insight{Action: event.ActFail, ID: ev.ID, Reason: "qos::wal is full"})
 		return
 	}
 	if len(w.held) >= walHoldCap {
+		w.nRefused++
 		walMetrics.refused.With(w.labels).Inc()
 		w.logger.Error("qos::wal is full and its source ignores back-pressure: event refused", "wal", w.url, "id", ev.ID.String())
 		return
@@ -373,7 +378,7 @@ func (w *walOp) emit(c *pipeline.Context) error {
 	}
 	for _, r := range recs {
 		w.next = r.Seq + 1
-		ev, err := decodeStored(r.Data)
+		ev, err := DecodeStored(r.Data)
 		if err != nil {
 			// The log verified the record's checksum, so this is a format
 			// mismatch, not disk corruption; it can never be delivered.
@@ -385,6 +390,7 @@ func (w *walOp) emit(c *pipeline.Context) error {
 		ev.Transactional = true
 		w.inflight[r.Seq] = struct{}{}
 		walMetrics.emitted.With(w.labels).Inc()
+		w.nEmitted++
 		c.Emit("out", ev)
 	}
 	return nil
@@ -414,6 +420,7 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 				w.logger.Error("qos::wal ack failed", "wal", w.url, "seq", s, "err", err)
 			}
 			walMetrics.acked.With(w.labels).Inc()
+			w.nAcked++
 		}
 		w.backoff = minRetryBackoff
 		c.Wake()
@@ -425,6 +432,7 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 		for s := in.ID.Start; s <= in.ID.End; s++ {
 			delete(w.inflight, s)
 			walMetrics.failed.With(w.labels).Inc()
+			w.nFailed++
 		}
 		if in.ID.Start < w.next {
 			w.next = in.ID.Start
@@ -450,6 +458,10 @@ func (w *walOp) updateGauges() {
 // Close closes the log (flushing and persisting its cursor), then stops the
 // watcher once every pending commit has completed.
 func (w *walOp) Close() error {
+	st := w.log.Stats()
+	w.logger.Info("qos::wal closed", "wal", w.url, "dir", w.dir,
+		"stored", w.nStored, "emitted", w.nEmitted, "acked", w.nAcked, "failed", w.nFailed,
+		"refused", w.nRefused, "dropped", st.Dropped, "backlog", st.Records)
 	err := w.log.Close()
 	close(w.commits)
 	w.watchWG.Wait()
@@ -468,7 +480,8 @@ func (w *walOp) Close() error {
 //	binary value: meta
 const storedVersion = 1
 
-func encodeStored(ev *event.Event) []byte {
+// EncodeStored is the stored form of an event (see DecodeStored).
+func EncodeStored(ev *event.Event) []byte {
 	b := make([]byte, 0, 128)
 	b = append(b, storedVersion)
 	b = binary.AppendUvarint(b, ev.IngestNS)
@@ -479,7 +492,9 @@ func encodeStored(ev *event.Event) []byte {
 	return b
 }
 
-func decodeStored(b []byte) (*event.Event, error) {
+// DecodeStored decodes a WAL record written by the qos::wal operator (for
+// tools and tests that read a WAL directory).
+func DecodeStored(b []byte) (*event.Event, error) {
 	if len(b) == 0 || b[0] != storedVersion {
 		return nil, fmt.Errorf("unknown stored event version")
 	}
