@@ -357,4 +357,3 @@ func head[T any](s []T, n int) []T {
 	}
 	return s
 }
-
