@@ -1,0 +1,429 @@
+package op_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"pgregory.net/rapid"
+
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang/parser"
+	"github.com/temblor-dev/temblor/internal/pipeline"
+	"github.com/temblor-dev/temblor/internal/pipeline/op"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// sink is a test Output standing in for an offramp: it records what it gets
+// and replies with whatever decide says (ack by default).
+type sink struct {
+	mu     sync.Mutex
+	got    []*event.Event
+	decide func(ev *event.Event, attempt int) event.Action
+	tries  map[event.EventID]int
+}
+
+func (s *sink) Name() string { return "test-sink" }
+
+func (s *sink) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) error {
+	s.mu.Lock()
+	if s.tries == nil {
+		s.tries = map[event.EventID]int{}
+	}
+	s.tries[ev.ID]++
+	act := event.ActAck
+	if s.decide != nil {
+		act = s.decide(ev, s.tries[ev.ID])
+	}
+	if act == event.ActAck {
+		s.got = append(s.got, ev)
+	}
+	s.mu.Unlock()
+	if act != event.ActNone && ev.Transactional {
+		back.Contraflow(event.Insight{Action: act, ID: ev.ID})
+	}
+	return nil
+}
+
+func (s *sink) events() []*event.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*event.Event(nil), s.got...)
+}
+
+// upstream records contraflow reaching the source side.
+type upstream struct {
+	mu  sync.Mutex
+	ins []event.Insight
+}
+
+func (u *upstream) Contraflow(in event.Insight) {
+	u.mu.Lock()
+	u.ins = append(u.ins, in)
+	u.mu.Unlock()
+}
+
+func (u *upstream) count(a event.Action) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := 0
+	for _, in := range u.ins {
+		if in.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+const walQuery = `
+define qos::wal operator w
+with
+  read_count = 20,
+  max_elements = %d,
+  overflow = "%s"
+end;
+create operator w;
+select event from in into w;
+select event from w into out;
+`
+
+type harness struct {
+	p      *pipeline.Pipeline
+	sink   *sink
+	up     *upstream
+	cancel context.CancelFunc
+	done   chan error
+	src    event.SourceID
+	seq    uint64
+}
+
+func startWAL(t *testing.T, dataDir string, maxElements int, overflow string, s *sink) *harness {
+	t.Helper()
+	q, err := parser.ParseQuery("test.trickle", []byte(fmt.Sprintf(walQuery, maxElements, overflow)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Build(q, "/pipeline/test/01", pipeline.BuildEnv{DataDir: dataDir, Logger: quiet,
+		Options: pipeline.Options{Tick: 10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Connect("out", s); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{p: p, sink: s, up: &upstream{}, done: make(chan error, 1), src: event.NewSourceID()}
+	p.AddUpstream(h.up)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.done <- p.Run(ctx) }()
+	return h
+}
+
+func (h *harness) send(t *testing.T, data event.Value, transactional bool) {
+	t.Helper()
+	ev := &event.Event{ID: event.NewEventID(h.src, 0, h.seq), IngestNS: 1600860720749137000 + h.seq,
+		Data: data, Meta: event.RecordOf("seq", int64(h.seq)), Transactional: transactional, Origin: "/onramp/test/01/out"}
+	h.seq++
+	if err := h.p.Send(context.Background(), ev, h.up); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) stop(t *testing.T) {
+	t.Helper()
+	h.cancel()
+	if err := <-h.done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func ids(evs []*event.Event) []int64 {
+	var out []int64
+	for _, e := range evs {
+		id, _ := e.Data.(*event.Record).Get("id")
+		out = append(out, id.(int64))
+	}
+	return out
+}
+
+func TestWALDeliversInOrderAndAcksUpstream(t *testing.T) {
+	s := &sink{}
+	h := startWAL(t, t.TempDir(), 1000, "block", s)
+	for i := 0; i < 100; i++ {
+		h.send(t, event.RecordOf("id", int64(i), "ingest_ns", int64(1600860720749137000)), true)
+	}
+	waitFor(t, "100 deliveries", func() bool { return len(s.events()) == 100 })
+	waitFor(t, "100 upstream acks", func() bool { return h.up.count(event.ActAck) == 100 })
+	h.stop(t)
+	for i, id := range ids(s.events()) {
+		if id != int64(i) {
+			t.Fatalf("event %d has id %d", i, id)
+		}
+	}
+	ev := s.events()[7]
+	if ns, _ := ev.Data.(*event.Record).Get("ingest_ns"); ns != int64(1600860720749137000) || ev.IngestNS != 1600860720749137007 {
+		t.Errorf("integers changed through the WAL: %v %d", ns, ev.IngestNS)
+	}
+	if seq, _ := ev.Meta.(*event.Record).Get("seq"); seq != int64(7) {
+		t.Errorf("meta lost: %v", ev.Meta)
+	}
+}
+
+func TestWALResendsOnFail(t *testing.T) {
+	s := &sink{decide: func(ev *event.Event, attempt int) event.Action {
+		id, _ := ev.Data.(*event.Record).Get("id")
+		if id.(int64)%3 == 0 && attempt == 1 {
+			return event.ActFail
+		}
+		return event.ActAck
+	}}
+	h := startWAL(t, t.TempDir(), 1000, "block", s)
+	for i := 0; i < 30; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "every event delivered", func() bool {
+		seen := map[int64]bool{}
+		for _, id := range ids(s.events()) {
+			seen[id] = true
+		}
+		return len(seen) == 30
+	})
+	h.stop(t)
+}
+
+func TestWALRestartResendsUnacked(t *testing.T) {
+	dir := t.TempDir()
+	// First run: the sink never answers, so nothing is acked.
+	silent := &sink{decide: func(*event.Event, int) event.Action { return event.ActNone }}
+	h := startWAL(t, dir, 1000, "block", silent)
+	for i := 0; i < 50; i++ {
+		h.send(t, event.RecordOf("id", int64(i), "blob", []byte{0, byte(i)}), false)
+	}
+	waitFor(t, "50 emitted", func() bool {
+		silent.mu.Lock()
+		defer silent.mu.Unlock()
+		return len(silent.tries) == 50
+	})
+	h.stop(t)
+
+	s := &sink{}
+	h2 := startWAL(t, dir, 1000, "block", s)
+	waitFor(t, "50 re-sent after restart", func() bool { return len(s.events()) == 50 })
+	h2.stop(t)
+	for i, ev := range s.events() {
+		r := ev.Data.(*event.Record)
+		if id, _ := r.Get("id"); id != int64(i) {
+			t.Fatalf("re-sent event %d has id %v", i, id)
+		}
+		if b, _ := r.Get("blob"); string(b.([]byte)) != string([]byte{0, byte(i)}) {
+			t.Fatalf("bytes changed: %v", b)
+		}
+	}
+	// Third run: everything was acked, nothing comes back.
+	s3 := &sink{}
+	h3 := startWAL(t, dir, 1000, "block", s3)
+	time.Sleep(100 * time.Millisecond)
+	h3.stop(t)
+	if n := len(s3.events()); n != 0 {
+		t.Fatalf("%d acked events were re-sent", n)
+	}
+}
+
+func TestWALBlockTripsUpstream(t *testing.T) {
+	silent := &sink{decide: func(*event.Event, int) event.Action { return event.ActNone }}
+	h := startWAL(t, t.TempDir(), 10, "block", silent)
+	for i := 0; i < 10; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "the breaker to trip upstream", func() bool { return h.up.count(event.ActTrigger) == 1 })
+	h.stop(t)
+}
+
+func TestWALParamErrors(t *testing.T) {
+	cases := map[string]string{
+		"define qos::wal operator w with max_elements = 10 end; create operator w;":                                   "`read_count` is required",
+		"define qos::wal operator w with read_count = 1 end; create operator w;":                                      "needs at least one of `max_elements` or `max_bytes`",
+		"define qos::wal operator w with read_count = 1, max_elements = 1, max_elemnts = 2 end; create operator w;":   "did you mean `max_elements`?",
+		"define qos::wal operator w with read_count = \"x\", max_elements = 1 end; create operator w;":                "`read_count` must be an integer",
+		"define qos::wal operator w with read_count = 1, max_bytes = 1, sync = \"sometimes\" end; create operator w;": "`sync` must be",
+		"define qos::wal operator w with read_count = 1, max_bytes = 1, overflow = \"spill\" end; create operator w;": "`overflow` must be",
+		"define qos::batch operator w with read_count = 1 end; create operator w;":                                    "operator kind `qos::batch` is not implemented yet",
+	}
+	for src, want := range cases {
+		q, err := parser.ParseQuery("p.trickle", []byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		_, err = pipeline.Build(q, "/pipeline/p/01", pipeline.BuildEnv{DataDir: t.TempDir(), Logger: quiet})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s:\n got %v\nwant %q", src, err, want)
+		}
+		if err != nil && !strings.Contains(err.Error(), "p.trickle:1:") {
+			t.Errorf("error lacks a position: %v", err)
+		}
+	}
+}
+
+func TestWALSecondInstanceSameDirIsAClearError(t *testing.T) {
+	dir := t.TempDir()
+	src := fmt.Sprintf("define qos::wal operator w with read_count = 1, max_elements = 5, dir = %q end; create operator w; select event from in into w; select event from w into out;", dir)
+	q, err := parser.ParseQuery("p.trickle", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := pipeline.Build(q, "/pipeline/p/01", pipeline.BuildEnv{DataDir: t.TempDir(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p1.Close()
+	_, err = pipeline.Build(q, "/pipeline/p/02", pipeline.BuildEnv{DataDir: t.TempDir(), Logger: quiet})
+	if err == nil || !strings.Contains(err.Error(), "directory of its own") {
+		t.Fatalf("second instance on the same dir: %v", err)
+	}
+}
+
+func TestStoredEventRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ev := &event.Event{
+			IngestNS: rapid.Uint64().Draw(t, "ns"),
+			Origin:   rapid.String().Draw(t, "origin"),
+			Data:     genValue(t, 3),
+			Meta:     genValue(t, 2),
+		}
+		got, err := op.DecodeStored(op.EncodeStored(ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.IngestNS != ev.IngestNS || got.Origin != ev.Origin ||
+			string(event.AppendBinary(nil, got.Data)) != string(event.AppendBinary(nil, ev.Data)) ||
+			string(event.AppendBinary(nil, got.Meta)) != string(event.AppendBinary(nil, ev.Meta)) {
+			t.Fatalf("round trip changed the event: %+v -> %+v", ev, got)
+		}
+	})
+}
+
+func genValue(t *rapid.T, depth int) event.Value {
+	kinds := 7
+	if depth > 0 {
+		kinds = 9
+	}
+	switch rapid.IntRange(0, kinds-1).Draw(t, "kind") {
+	case 0:
+		return nil
+	case 1:
+		return rapid.Bool().Draw(t, "b")
+	case 2:
+		return rapid.Int64().Draw(t, "i")
+	case 3:
+		return rapid.Uint64Range(1<<63, 1<<64-1).Draw(t, "u")
+	case 4:
+		return rapid.Float64().Draw(t, "f")
+	case 5:
+		return rapid.String().Draw(t, "s")
+	case 6:
+		return rapid.SliceOf(rapid.Byte()).Draw(t, "bytes")
+	case 7:
+		n := rapid.IntRange(0, 4).Draw(t, "n")
+		a := make([]event.Value, n)
+		for i := range a {
+			a[i] = genValue(t, depth-1)
+		}
+		return a
+	default:
+		n := rapid.IntRange(0, 4).Draw(t, "n")
+		r := event.NewRecord(n)
+		for i := 0; i < n; i++ {
+			r.Set(rapid.StringN(0, 8, -1).Draw(t, "k"), genValue(t, depth-1))
+		}
+		return r
+	}
+}
+
+// TestWALDiskFull puts the WAL on a 1 MiB tmpfs: once the disk is full the
+// append fails with a clear error and the event is failed upstream; every
+// event stored before is still delivered after a restart. Needs root (mount).
+func TestWALDiskFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	defer func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) }()
+	dir := filepath.Join(mnt, "wal")
+	src := fmt.Sprintf(`define qos::wal operator w with read_count = 10, max_bytes = 100000000, segment_size = 65536, dir = %q end;
+create operator w; select event from in into w; select event from w into out;`, dir)
+	q, err := parser.ParseQuery("p.trickle", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(s *sink) *harness {
+		p, err := pipeline.Build(q, "/pipeline/p/01", pipeline.BuildEnv{DataDir: t.TempDir(), Logger: quiet, Options: pipeline.Options{Tick: 10 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Connect("out", s); err != nil {
+			t.Fatal(err)
+		}
+		h := &harness{p: p, sink: s, up: &upstream{}, done: make(chan error, 1), src: event.NewSourceID()}
+		p.AddUpstream(h.up)
+		ctx, cancel := context.WithCancel(context.Background())
+		h.cancel = cancel
+		go func() { h.done <- p.Run(ctx) }()
+		return h
+	}
+	silent := &sink{decide: func(*event.Event, int) event.Action { return event.ActNone }}
+	h := run(silent)
+	blob := strings.Repeat("x", 4000)
+	sent := 0
+	for i := 0; i < 1000 && h.up.count(event.ActFail) == 0; i++ {
+		h.send(t, event.RecordOf("id", int64(i), "blob", blob), true)
+		sent++
+		if i%20 == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(t, "a failed append", func() bool { return h.up.count(event.ActFail) > 0 })
+	acked := h.up.count(event.ActAck)
+	h.stop(t)
+	if acked == 0 {
+		t.Fatal("nothing was stored before the disk filled")
+	}
+	s := &sink{}
+	h2 := run(s)
+	waitFor(t, "every acked event re-sent", func() bool { return len(s.events()) >= acked })
+	h2.stop(t)
+	for i, id := range ids(s.events())[:acked] {
+		if id != int64(i) {
+			t.Fatalf("after disk full, event %d has id %d", i, id)
+		}
+	}
+	t.Logf("disk full after %d of %d events; all %d stored ones delivered after restart", acked, sent, acked)
+}
