@@ -1,0 +1,152 @@
+package op_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang/parser"
+	"github.com/temblor-dev/temblor/internal/pipeline"
+)
+
+// blackhole acks every event at once and reports each arrival.
+type blackhole struct {
+	n      atomic.Int64
+	onRecv func(ev *event.Event)
+}
+
+func (b *blackhole) Name() string { return "blackhole" }
+func (b *blackhole) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) error {
+	if b.onRecv != nil {
+		b.onRecv(ev)
+	}
+	b.n.Add(1)
+	if ev.Transactional {
+		back.Contraflow(event.Insight{Action: event.ActAck, ID: ev.ID})
+	}
+	return nil
+}
+
+const benchPatch = "select patch event of insert hostname = system::hostname() end from in into %s;\n"
+
+func benchPipeline(b *testing.B, withWAL bool, sync string, out *blackhole) (*pipeline.Pipeline, func()) {
+	src := "use tremor::system;\n"
+	if withWAL {
+		src += "define qos::wal operator w with read_count = 1000, max_elements = 10000000, max_inflight = 10000, sync = \"" + sync + "\" end;\ncreate operator w;\n" +
+			fmt.Sprintf(benchPatch, "w") + "select event from w into out;\n"
+	} else {
+		src += fmt.Sprintf(benchPatch, "out")
+	}
+	q, err := parser.ParseQuery("bench.trickle", []byte(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := pipeline.Build(q, "/pipeline/bench/01", pipeline.BuildEnv{DataDir: b.TempDir(), Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Connect("out", out); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(done) }()
+	return p, func() { cancel(); <-done }
+}
+
+func metronomeEvent(src event.SourceID, i int) *event.Event {
+	return &event.Event{ID: event.NewEventID(src, 0, uint64(i)), IngestNS: uint64(time.Now().UnixNano()),
+		Data: event.RecordOf("onramp", "metronome", "id", int64(i), "ingest_ns", time.Now().UnixNano())}
+}
+
+// pump sends n events and waits until the blackhole saw them all.
+func pump(b *testing.B, p *pipeline.Pipeline, out *blackhole, n int) time.Duration {
+	src := event.NewSourceID()
+	start := time.Now()
+	base := out.n.Load()
+	for i := 0; i < n; i++ {
+		if err := p.Send(context.Background(), metronomeEvent(src, i), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for out.n.Load()-base < int64(n) {
+		time.Sleep(50 * time.Microsecond)
+	}
+	return time.Since(start)
+}
+
+// BenchmarkWALPipeline: generator → patch → qos::wal → blackhole, beside the
+// same pipeline without the WAL, in the same run; reports both rates and the
+// ratio (WAL / no WAL).
+func BenchmarkWALPipeline(b *testing.B) {
+	for _, sync := range []string{"always", "interval", "none"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			outBase, outWAL := &blackhole{}, &blackhole{}
+			pBase, stopBase := benchPipeline(b, false, sync, outBase)
+			defer stopBase()
+			pWAL, stopWAL := benchPipeline(b, true, sync, outWAL)
+			defer stopWAL()
+			b.ResetTimer()
+			tBase := pump(b, pBase, outBase, b.N)
+			tWAL := pump(b, pWAL, outWAL, b.N)
+			b.StopTimer()
+			base := float64(b.N) / tBase.Seconds()
+			wal := float64(b.N) / tWAL.Seconds()
+			b.ReportMetric(base, "baseline-events/s")
+			b.ReportMetric(wal, "wal-events/s")
+			b.ReportMetric(wal/base, "ratio")
+		})
+	}
+}
+
+// BenchmarkWALLatency10k offers events at a fixed 10,000 events/s through
+// patch → qos::wal (sync=always) → blackhole and reports p50/p99 latency
+// from send to arrival.
+func BenchmarkWALLatency10k(b *testing.B) {
+	var mu sync.Mutex
+	sentAt := map[int64]time.Time{}
+	var lat []time.Duration
+	out := &blackhole{onRecv: func(ev *event.Event) {
+		id, _ := ev.Data.(*event.Record).Get("id")
+		mu.Lock()
+		if t0, ok := sentAt[id.(int64)]; ok {
+			lat = append(lat, time.Since(t0))
+			delete(sentAt, id.(int64))
+		}
+		mu.Unlock()
+	}}
+	p, stop := benchPipeline(b, true, "always", out)
+	defer stop()
+	src := event.NewSourceID()
+	const interval = 100 * time.Microsecond // 10k/s
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		mu.Lock()
+		sentAt[int64(i)] = time.Now()
+		mu.Unlock()
+		if err := p.Send(context.Background(), metronomeEvent(src, i), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for out.n.Load() < int64(b.N) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	b.StopTimer()
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "offered-events/s")
+}
