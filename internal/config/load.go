@@ -1,0 +1,602 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/temblor-dev/temblor/internal/codec"
+	"github.com/temblor-dev/temblor/internal/connector"
+	"github.com/temblor-dev/temblor/internal/processor"
+	"github.com/temblor-dev/temblor/internal/registry"
+)
+
+var artefactExts = []string{".yaml", ".yml", ".trickle"}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// Collect expands `server run` arguments into files: files as given,
+// directories to their *.yaml, *.yml and *.trickle files (sorted, not
+// recursive), and quoted glob patterns.
+func Collect(args []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(f string) {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	var errs []error
+	for _, a := range args {
+		if strings.ContainsAny(a, "*?[") {
+			matches, err := filepath.Glob(a)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("bad pattern %q: %w", a, err))
+				continue
+			}
+			if len(matches) == 0 {
+				errs = append(errs, fmt.Errorf("%s: no file matches", a))
+			}
+			for _, m := range matches {
+				if fi, err := os.Stat(m); err == nil && !fi.IsDir() && hasArtefactExt(m) {
+					add(m)
+				}
+			}
+			continue
+		}
+		fi, err := os.Stat(a)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: no such file or directory", a))
+			continue
+		}
+		if fi.IsDir() {
+			ents, err := os.ReadDir(a)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n := 0
+			for _, e := range ents {
+				if !e.IsDir() && hasArtefactExt(e.Name()) {
+					add(filepath.Join(a, e.Name()))
+					n++
+				}
+			}
+			if n == 0 {
+				errs = append(errs, fmt.Errorf("%s: directory holds no %s files", a, strings.Join(artefactExts, ", ")))
+			}
+			continue
+		}
+		if !hasArtefactExt(a) {
+			errs = append(errs, fmt.Errorf("%s: not an artefact file; accepted extensions are %s", a, strings.Join(artefactExts, ", ")))
+			continue
+		}
+		add(a)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no files given: pass artefact files or directories, e.g. -f etc/tremor/config/")
+	}
+	return out, nil
+}
+
+func hasArtefactExt(f string) bool {
+	ext := strings.ToLower(filepath.Ext(f))
+	for _, e := range artefactExts {
+		if ext == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads and validates every file. The error, if any, is an Errors
+// holding every problem found.
+func Load(files []string) (*Deployment, error) {
+	l := &loader{dep: &Deployment{}, onramps: map[string]*Onramp{}, offramps: map[string]*Offramp{},
+		bindings: map[string]*Binding{}, pipelines: map[string]*Pipeline{}, mapped: map[string]Pos{}}
+	for _, f := range files {
+		if strings.ToLower(filepath.Ext(f)) == ".trickle" {
+			l.addPipeline(f)
+			continue
+		}
+		l.loadFile(f)
+	}
+	l.validate()
+	if len(l.errs) > 0 {
+		return nil, l.errs.sorted()
+	}
+	return l.dep, nil
+}
+
+type loader struct {
+	dep       *Deployment
+	errs      Errors
+	onramps   map[string]*Onramp
+	offramps  map[string]*Offramp
+	bindings  map[string]*Binding
+	pipelines map[string]*Pipeline
+	mapped    map[string]Pos
+}
+
+func (l *loader) add(d *decoder) { l.errs = append(l.errs, d.errs...); d.errs = nil }
+
+func (l *loader) addPipeline(f string) {
+	id := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+	if prev, dup := l.pipelines[id]; dup {
+		l.errs = append(l.errs, &Error{Pos: Pos{File: f}, Msg: fmt.Sprintf("pipeline id `%s` is taken by %s (a pipeline's id is its file's stem)", id, prev.File),
+			Hint: "rename one of the files"})
+		return
+	}
+	p := &Pipeline{ID: id, File: f}
+	l.pipelines[id] = p
+	l.dep.Pipelines = append(l.dep.Pipelines, p)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func (l *loader) loadFile(f string) {
+	src, err := os.ReadFile(f)
+	if err != nil {
+		l.errs = append(l.errs, &Error{Pos: Pos{File: f}, Msg: err.Error()})
+		return
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			msg := err.Error()
+			pos := Pos{File: f}
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				pos.Line, _ = strconv.Atoi(m[1])
+				msg = m[2]
+			} else {
+				msg = strings.TrimPrefix(msg, "yaml: ")
+			}
+			l.errs = append(l.errs, &Error{Pos: pos, Msg: "invalid YAML: " + msg, Hint: "check indentation and quoting around that line"})
+			return
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		l.loadDoc(&decoder{file: f}, resolve(doc.Content[0]))
+	}
+}
+
+var topLevel = []string{"onramp", "offramp", "binding", "mapping"}
+
+func (l *loader) loadDoc(d *decoder, n *yaml.Node) {
+	defer l.add(d)
+	if n.ShortTag() == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "a Tremor artefact file is a mapping with any of: "+strings.Join(topLevel, ", "), "expected a mapping at the top of the file, got %s", describe(n))
+		return
+	}
+	pairs, _ := d.mappingPairs(n, "the file")
+	for _, p := range pairs {
+		k, v := p[0], p[1]
+		switch k.Value {
+		case "onramp":
+			l.eachItem(d, v, "onramp", func(item *yaml.Node) { l.onramp(d, item) })
+		case "offramp":
+			l.eachItem(d, v, "offramp", func(item *yaml.Node) { l.offramp(d, item) })
+		case "binding":
+			l.eachItem(d, v, "binding", func(item *yaml.Node) { l.binding(d, item) })
+		case "mapping":
+			l.mapping(d, v)
+		default:
+			d.unknownKey(k, "the top level", topLevel)
+		}
+	}
+}
+
+func (l *loader) eachItem(d *decoder, n *yaml.Node, kind string, fn func(*yaml.Node)) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, fmt.Sprintf("write `%s:` followed by a list of items, each starting with `- id: ...`", kind), "`%s` must be a list, got %s", kind, describe(n))
+		return
+	}
+	for _, item := range n.Content {
+		fn(resolve(item))
+	}
+}
+
+// field is one accepted artefact field and where to put it.
+type field struct {
+	name string
+	set  func(v *yaml.Node)
+}
+
+func (l *loader) fields(d *decoder, n *yaml.Node, what string, fs []field, required ...string) bool {
+	pairs, ok := d.mappingPairs(n, what)
+	if !ok {
+		return false
+	}
+	byName := map[string]field{}
+	var known []string
+	for _, f := range fs {
+		byName[f.name] = f
+		known = append(known, f.name)
+	}
+	seen := map[string]bool{}
+	for _, p := range pairs {
+		f, ok := byName[p[0].Value]
+		if !ok {
+			d.unknownKey(p[0], what, known)
+			continue
+		}
+		seen[p[0].Value] = true
+		f.set(p[1])
+	}
+	good := true
+	for _, r := range required {
+		if !seen[r] {
+			d.errorf(n, "", "%s lacks the required field `%s`", what, r)
+			good = false
+		}
+	}
+	return good
+}
+
+func (l *loader) onramp(d *decoder, n *yaml.Node) {
+	o := &Onramp{Pos: d.pos(n)}
+	var cfg *yaml.Node
+	strF := func(name string, dst *string) field {
+		return field{name, func(v *yaml.Node) { *dst, _ = d.str(v, name) }}
+	}
+	ok := l.fields(d, n, "onramp", []field{
+		strF("id", &o.ID), strF("type", &o.Type), strF("description", &o.Description), strF("codec", &o.Codec),
+		{"codec_map", func(v *yaml.Node) { l.strMap(d, v, "codec_map", &o.CodecMap) }},
+		{"preprocessors", func(v *yaml.Node) { o.Preprocessors, _ = d.strList(v, "preprocessors") }},
+		{"postprocessors", func(v *yaml.Node) { o.Postprocessors, _ = d.strList(v, "postprocessors") }},
+		{"linked", func(v *yaml.Node) { o.Linked, _ = d.boolean(v, "linked") }},
+		{"metrics_interval_s", func(v *yaml.Node) { o.MetricsIntervalS, _ = d.uint(v, "metrics_interval_s") }},
+		{"err_required", func(v *yaml.Node) { o.ErrRequired, _ = d.boolean(v, "err_required") }},
+		{"config", func(v *yaml.Node) { cfg = v }},
+	}, "id", "type")
+	if !ok || o.ID == "" {
+		return
+	}
+	o.Config = &Section{file: d.file, node: cfg, owner: o.Pos, what: fmt.Sprintf("onramp `%s` config", o.ID)}
+	if prev, dup := l.onramps[o.ID]; dup {
+		d.errorf(n, "give each onramp its own id", "duplicate onramp id `%s` (first defined at %s)", o.ID, prev.Pos)
+		return
+	}
+	if _, err := connector.Sources.Get(o.Type); err != nil {
+		l.unknownName(d, n, "type", err)
+	}
+	l.checkCodec(d, n, o.Codec)
+	l.checkProcessors(d, n, processor.Pre, o.Preprocessors)
+	l.checkProcessors(d, n, processor.Post, o.Postprocessors)
+	l.onramps[o.ID] = o
+	l.dep.Onramps = append(l.dep.Onramps, o)
+}
+
+func (l *loader) offramp(d *decoder, n *yaml.Node) {
+	o := &Offramp{Pos: d.pos(n)}
+	var cfg *yaml.Node
+	strF := func(name string, dst *string) field {
+		return field{name, func(v *yaml.Node) { *dst, _ = d.str(v, name) }}
+	}
+	ok := l.fields(d, n, "offramp", []field{
+		strF("id", &o.ID), strF("type", &o.Type), strF("description", &o.Description), strF("codec", &o.Codec),
+		{"codec_map", func(v *yaml.Node) { l.strMap(d, v, "codec_map", &o.CodecMap) }},
+		{"preprocessors", func(v *yaml.Node) { o.Preprocessors, _ = d.strList(v, "preprocessors") }},
+		{"postprocessors", func(v *yaml.Node) { o.Postprocessors, _ = d.strList(v, "postprocessors") }},
+		{"linked", func(v *yaml.Node) { o.Linked, _ = d.boolean(v, "linked") }},
+		{"metrics_interval_s", func(v *yaml.Node) { o.MetricsIntervalS, _ = d.uint(v, "metrics_interval_s") }},
+		{"config", func(v *yaml.Node) { cfg = v }},
+	}, "id", "type")
+	if !ok || o.ID == "" {
+		return
+	}
+	o.Config = &Section{file: d.file, node: cfg, owner: o.Pos, what: fmt.Sprintf("offramp `%s` config", o.ID)}
+	if prev, dup := l.offramps[o.ID]; dup {
+		d.errorf(n, "give each offramp its own id", "duplicate offramp id `%s` (first defined at %s)", o.ID, prev.Pos)
+		return
+	}
+	if _, err := connector.Sinks.Get(o.Type); err != nil {
+		l.unknownName(d, n, "type", err)
+	}
+	l.checkCodec(d, n, o.Codec)
+	l.checkProcessors(d, n, processor.Pre, o.Preprocessors)
+	l.checkProcessors(d, n, processor.Post, o.Postprocessors)
+	l.offramps[o.ID] = o
+	l.dep.Offramps = append(l.dep.Offramps, o)
+}
+
+// valueNode finds the value node of key in mapping n (n itself if absent).
+func valueNode(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return n
+}
+
+func (l *loader) unknownName(d *decoder, n *yaml.Node, key string, err error) {
+	var ue *registry.UnknownError
+	hint := ""
+	if errors.As(err, &ue) {
+		hint = "known: " + strings.Join(ue.Known, ", ")
+		if ue.Suggest != "" {
+			hint = fmt.Sprintf("did you mean `%s`? (%s)", ue.Suggest, hint)
+		}
+		err = fmt.Errorf("unknown %s `%s`", ue.Kind, ue.Name)
+	}
+	d.errorf(valueNode(n, key), hint, "%v", err)
+}
+
+func (l *loader) checkCodec(d *decoder, n *yaml.Node, name string) {
+	if name == "" {
+		return
+	}
+	if _, err := codec.Registry.Get(name); err != nil {
+		l.unknownName(d, n, "codec", err)
+	}
+}
+
+func (l *loader) checkProcessors(d *decoder, n *yaml.Node, t *registry.Table[processor.Spec], names []string) {
+	for _, name := range names {
+		if _, err := t.Get(name); err != nil {
+			key := "preprocessors"
+			if t == processor.Post {
+				key = "postprocessors"
+			}
+			l.unknownName(d, n, key, err)
+		}
+	}
+}
+
+func (l *loader) strMap(d *decoder, n *yaml.Node, what string, dst *map[string]string) {
+	pairs, ok := d.mappingPairs(n, "`"+what+"`")
+	if !ok {
+		return
+	}
+	m := map[string]string{}
+	for _, p := range pairs {
+		if s, ok := d.str(p[1], what+"."+p[0].Value); ok {
+			m[p[0].Value] = s
+		}
+	}
+	*dst = m
+}
+
+func (l *loader) binding(d *decoder, n *yaml.Node) {
+	b := &Binding{Pos: d.pos(n)}
+	var links *yaml.Node
+	ok := l.fields(d, n, "binding", []field{
+		{"id", func(v *yaml.Node) { b.ID, _ = d.str(v, "id") }},
+		{"description", func(v *yaml.Node) { b.Description, _ = d.str(v, "description") }},
+		{"links", func(v *yaml.Node) { links = v }},
+	}, "id", "links")
+	if !ok || b.ID == "" {
+		return
+	}
+	if prev, dup := l.bindings[b.ID]; dup {
+		d.errorf(n, "give each binding its own id", "duplicate binding id `%s` (first defined at %s)", b.ID, prev.Pos)
+		return
+	}
+	pairs, ok := d.mappingPairs(links, "`links`")
+	if !ok {
+		return
+	}
+	for _, p := range pairs {
+		from, err := ParsePortURL(p[0].Value)
+		if err != nil {
+			d.errorf(p[0], "", "%v", err)
+			continue
+		}
+		from.Pos = d.pos(p[0])
+		link := Link{From: from, Pos: d.pos(p[0])}
+		tos := p[1]
+		if tos.Kind == yaml.ScalarNode {
+			tos = &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{tos}, Line: tos.Line, Column: tos.Column}
+		}
+		if tos.Kind != yaml.SequenceNode {
+			d.errorf(tos, `write the targets as a list: "/onramp/x/{instance}/out": ["/pipeline/main/{instance}/in"]`, "link targets must be a list of port URLs, got %s", describe(tos))
+			continue
+		}
+		for _, t := range tos.Content {
+			t = resolve(t)
+			s, ok := d.str(t, "link target")
+			if !ok {
+				continue
+			}
+			to, err := ParsePortURL(s)
+			if err != nil {
+				d.errorf(t, "", "%v", err)
+				continue
+			}
+			to.Pos = d.pos(t)
+			link.To = append(link.To, to)
+		}
+		b.Links = append(b.Links, link)
+	}
+	l.bindings[b.ID] = b
+	l.dep.Bindings = append(l.dep.Bindings, b)
+}
+
+func (l *loader) mapping(d *decoder, n *yaml.Node) {
+	pairs, ok := d.mappingPairs(n, "`mapping`")
+	if !ok {
+		return
+	}
+	for _, p := range pairs {
+		k := p[0]
+		parts := strings.Split(strings.TrimPrefix(k.Value, "/"), "/")
+		if !strings.HasPrefix(k.Value, "/") || len(parts) != 3 || parts[0] != "binding" || parts[1] == "" || parts[2] == "" {
+			d.errorf(k, "write it as /binding/ID/INSTANCE, e.g. /binding/default/01", "mapping key %q is not a binding instance URL", k.Value)
+			continue
+		}
+		m := &Mapping{Binding: parts[1], Instance: parts[2], Params: map[string]string{}, Pos: d.pos(k)}
+		if prev, dup := l.mapped[k.Value]; dup {
+			d.errorf(k, "merge the two", "binding instance %s is mapped twice (first at %s)", k.Value, prev)
+			continue
+		}
+		l.mapped[k.Value] = m.Pos
+		if p[1].ShortTag() != "!!null" {
+			params, ok := d.mappingPairs(p[1], "mapping "+k.Value)
+			if !ok {
+				continue
+			}
+			for _, pp := range params {
+				v := pp[1]
+				if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" {
+					d.errorf(v, "", "mapping parameter `%s` must be a string, got %s", pp[0].Value, describe(v))
+					continue
+				}
+				m.Params[pp[0].Value] = v.Value
+			}
+		}
+		l.dep.Mappings = append(l.dep.Mappings, m)
+	}
+}
+
+// validate checks what spans files: mappings name loaded bindings, links
+// name loaded artefacts and use only parameters their mappings define.
+func (l *loader) validate() {
+	for _, m := range l.dep.Mappings {
+		b, ok := l.bindings[m.Binding]
+		if !ok {
+			l.errs = append(l.errs, &Error{Pos: m.Pos, Msg: fmt.Sprintf("mapping names binding `%s`, which was not loaded", m.Binding),
+				Hint: "loaded bindings: " + l.listBindings()})
+			continue
+		}
+		params := map[string]string{"instance": m.Instance}
+		for k, v := range m.Params {
+			params[k] = v
+		}
+		for _, link := range b.Links {
+			for _, u := range append([]PortURL{link.From}, link.To...) {
+				if _, err := u.Substitute(params); err != nil {
+					l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: err.Error(), Hint: fmt.Sprintf("add it to the mapping at %s", m.Pos)})
+				}
+			}
+		}
+	}
+	for _, b := range l.dep.Bindings {
+		for _, link := range b.Links {
+			l.checkLinkEnds(link)
+		}
+	}
+}
+
+func (l *loader) checkLinkEnds(link Link) {
+	from := link.From
+	switch from.Kind {
+	case "offramp":
+		l.errs = append(l.errs, &Error{Pos: from.Pos, Msg: fmt.Sprintf("a link cannot start at offramp port %s", from.Raw),
+			Hint: "links go onramp → pipeline → offramp (or pipeline → pipeline)"})
+	}
+	l.checkExists(from)
+	for _, to := range link.To {
+		if to.Kind == "onramp" {
+			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("a link cannot end at onramp port %s", to.Raw),
+				Hint: "links go onramp → pipeline → offramp (or pipeline → pipeline)"})
+		}
+		if from.Kind == "onramp" && to.Kind == "offramp" {
+			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("onramp %s links straight to offramp %s", from.Raw, to.Raw),
+				Hint: "put a pipeline between them, e.g. one holding `select event from in into out;`"})
+		}
+		l.checkExists(to)
+	}
+}
+
+func (l *loader) checkExists(u PortURL) {
+	if strings.Contains(u.ID, "{") {
+		return // resolved per mapping at run time
+	}
+	switch u.Kind {
+	case "onramp":
+		if _, ok := l.onramps[u.ID]; !ok {
+			var ids []string
+			for _, o := range l.dep.Onramps {
+				ids = append(ids, fmt.Sprintf("`%s` (%s)", o.ID, o.Pos.File))
+			}
+			l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names onramp `%s`, which was not loaded", u.ID),
+				Hint: "loaded onramps: " + orNone(ids) + l.suggest(u.ID, l.onrampIDs())})
+		}
+	case "offramp":
+		if _, ok := l.offramps[u.ID]; !ok {
+			var ids []string
+			for _, o := range l.dep.Offramps {
+				ids = append(ids, fmt.Sprintf("`%s` (%s)", o.ID, o.Pos.File))
+			}
+			l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names offramp `%s`, which was not loaded", u.ID),
+				Hint: "loaded offramps: " + orNone(ids) + l.suggest(u.ID, l.offrampIDs())})
+		}
+	case "pipeline":
+		if _, ok := l.pipelines[u.ID]; !ok {
+			var ids []string
+			for _, p := range l.dep.Pipelines {
+				ids = append(ids, fmt.Sprintf("`%s` (%s)", p.ID, p.File))
+			}
+			hint := "loaded pipelines: " + orNone(ids) + ". A pipeline's id is its file's stem"
+			if len(l.dep.Pipelines) == 1 {
+				p := l.dep.Pipelines[0]
+				hint += fmt.Sprintf(": rename %s to %s.trickle, or link to /pipeline/%s/%s/%s",
+					filepath.Base(p.File), u.ID, p.ID, u.Instance, u.Port)
+			} else {
+				hint += fmt.Sprintf(": load a file named %s.trickle, or link to one of the loaded pipelines", u.ID)
+			}
+			l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names pipeline `%s`, but no pipeline `%s` was loaded", u.ID, u.ID), Hint: hint})
+		}
+	}
+}
+
+func (l *loader) suggest(id string, known []string) string {
+	if s := registry.Closest(id, known); s != "" {
+		return fmt.Sprintf("; did you mean `%s`?", s)
+	}
+	return ""
+}
+
+func (l *loader) onrampIDs() []string {
+	var ids []string
+	for id := range l.onramps {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (l *loader) offrampIDs() []string {
+	var ids []string
+	for id := range l.offramps {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (l *loader) listBindings() string {
+	var ids []string
+	for _, b := range l.dep.Bindings {
+		ids = append(ids, fmt.Sprintf("`%s` (%s)", b.ID, b.Pos.File))
+	}
+	return orNone(ids)
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
