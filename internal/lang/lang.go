@@ -1,0 +1,85 @@
+// Package lang holds what the stages of temblor's trickle/tremor-script
+// implementation share: source positions and the positioned Error that
+// prints the offending line with a caret. The stages live in subpackages:
+// lexer → parser (building ast) → interp, with functions in stdlib.
+package lang
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pos is a place in source text; Line and Col start at 1.
+type Pos struct {
+	Line, Col int
+	Offset    int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+
+// Error is a parse or runtime error at a place in a source file.
+type Error struct {
+	File string
+	Pos  Pos
+	End  Pos // exclusive end of the offending text (== Pos when unknown)
+	Msg  string
+	Hint string
+	// Src is the source text, when known, for Pretty.
+	Src []byte
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+	switch {
+	case e.File == "" && e.Pos.Line == 0:
+		s = e.Msg
+	case e.File == "":
+		s = fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
+	case e.Pos.Line == 0:
+		s = fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	if e.Hint != "" {
+		s += "\n  hint: " + e.Hint
+	}
+	return s
+}
+
+// Pretty renders the error with the source line and a caret under the
+// offending text:
+//
+//	main.trickle:7:14: error: unexpected `fron`, expected `from`
+//	   7 | select event fron in into out;
+//	     |              ^^^^
+//	  hint: ...
+func (e *Error) Pretty(src []byte) string {
+	if src == nil {
+		src = e.Src
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: error: %s\n", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+	lines := strings.Split(string(src), "\n")
+	if e.Pos.Line >= 1 && e.Pos.Line <= len(lines) {
+		line := strings.TrimRight(lines[e.Pos.Line-1], "\r")
+		num := fmt.Sprint(e.Pos.Line)
+		pad := strings.Repeat(" ", len(num))
+		fmt.Fprintf(&b, " %s | %s\n", num, strings.ReplaceAll(line, "\t", " "))
+		width := 1
+		if e.End.Line == e.Pos.Line && e.End.Col > e.Pos.Col {
+			width = e.End.Col - e.Pos.Col
+		}
+		col := e.Pos.Col
+		if col < 1 {
+			col = 1
+		}
+		fmt.Fprintf(&b, " %s | %s%s\n", pad, strings.Repeat(" ", col-1), strings.Repeat("^", width))
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, "hint: %s\n", e.Hint)
+	}
+	return b.String()
+}
+
+// Errorf builds an Error at pos.
+func Errorf(file string, pos Pos, format string, args ...any) *Error {
+	return &Error{File: file, Pos: pos, End: pos, Msg: fmt.Sprintf(format, args...)}
+}
