@@ -192,7 +192,9 @@ type Call struct {
 }
 
 // Name is the call's full name, e.g. "system::hostname".
-func (c *Call) Name() string { return strings.Join(append(append([]string{}, c.Module...), c.Fn), "::") }
+func (c *Call) Name() string {
+	return strings.Join(append(append([]string{}, c.Module...), c.Fn), "::")
+}
 
 // Patch is `patch TARGET of OPS end`.
 type Patch struct {

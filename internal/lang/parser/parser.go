@@ -93,7 +93,7 @@ func ParseScript(file string, src []byte) (*ast.Script, error) {
 	return s, nil
 }
 
-func (p *parser) peek() lexer.Token   { return p.toks[p.i] }
+func (p *parser) peek() lexer.Token { return p.toks[p.i] }
 func (p *parser) peekN(n int) lexer.Token {
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
