@@ -299,7 +299,7 @@ func (r *Runtime) pipeline(u config.PortURL, queries map[string]*ast.Query) (*pi
 	}
 	p, err := pipeline.Build(q, url, pipeline.BuildEnv{DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline})
 	if err != nil {
-		return nil, err
+		return nil, prettyLangError(err, q.Src)
 	}
 	r.pipes[url] = p
 	r.pipeOrder = append(r.pipeOrder, url)

@@ -1,0 +1,34 @@
+package runtime
+
+import (
+	"errors"
+
+	"github.com/temblor-dev/temblor/internal/config"
+	"github.com/temblor-dev/temblor/internal/connector"
+	"github.com/temblor-dev/temblor/internal/lang"
+)
+
+// prettyError is a language error rendered with its source line and caret.
+type prettyError struct {
+	err  *lang.Error
+	text string
+}
+
+func (e *prettyError) Error() string { return e.text }
+func (e *prettyError) Unwrap() error { return e.err }
+
+// prettyLangError renders trickle errors with the offending line and a
+// caret; other errors pass through.
+func prettyLangError(err error, src []byte) error {
+	var le *lang.Error
+	if errors.As(err, &le) {
+		return &prettyError{err: le, text: le.Pretty(src)}
+	}
+	return err
+}
+
+// sectionOrEmpty hands a connector its config section; a nil section (no
+// `config:` key) decodes to the connector's defaults.
+func sectionOrEmpty(s *config.Section, _ config.Pos) connector.Config {
+	return s
+}

@@ -1,0 +1,5 @@
+package wal
+
+import "golang.org/x/sys/unix"
+
+var errWouldBlock = unix.EWOULDBLOCK
