@@ -1,0 +1,116 @@
+package connector
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+)
+
+func init() {
+	RegisterSink(SinkSpec{Name: "stdout", Doc: "Writes each event on its own line to standard output; acks after the write.", DefaultCodec: "json",
+		New: func(p Params) (Sink, error) { return newWriterSink(p, os.Stdout) }})
+	RegisterSink(SinkSpec{Name: "stderr", Doc: "Writes each event on its own line to standard error; acks after the write.", DefaultCodec: "json",
+		New: func(p Params) (Sink, error) { return newWriterSink(p, os.Stderr) }})
+	RegisterSource(SourceSpec{Name: "stdin", Doc: "Reads standard input line by line; each line is an event.", DefaultCodec: "string",
+		New: func(p Params) (Source, error) {
+			if err := p.Config.Decode(&struct{}{}); err != nil {
+				return nil, err
+			}
+			return &lineSource{open: func() (io.ReadCloser, error) { return io.NopCloser(os.Stdin), nil }}, nil
+		}})
+}
+
+// writerSink writes payloads, each followed by a newline, to w.
+type writerSink struct {
+	w *bufio.Writer
+}
+
+func newWriterSink(p Params, w io.Writer) (Sink, error) {
+	if err := p.Config.Decode(&struct{}{}); err != nil {
+		return nil, err
+	}
+	return &writerSink{w: bufio.NewWriter(w)}, nil
+}
+
+func (s *writerSink) Run(ctx context.Context, in <-chan *Message, reply Reply) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-in:
+			if !ok {
+				return nil
+			}
+			var err error
+			for _, p := range m.Payloads {
+				if _, err = s.w.Write(p); err == nil && (len(p) == 0 || p[len(p)-1] != '\n') {
+					err = s.w.WriteByte('\n')
+				}
+				if err != nil {
+					break
+				}
+			}
+			if err == nil {
+				err = s.w.Flush()
+			}
+			if err != nil {
+				reply.Fail(m, err.Error())
+				continue
+			}
+			reply.Ack(m)
+		}
+	}
+}
+
+// lineSource emits each line of a reader as an event on stream 0.
+type lineSource struct {
+	open func() (io.ReadCloser, error)
+}
+
+func (s *lineSource) Run(ctx context.Context, out SourceOutput) error {
+	r, err := s.open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	lines := make(chan []byte)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(lines)
+		for sc.Scan() {
+			line := append([]byte(nil), sc.Bytes()...)
+			select {
+			case lines <- line:
+			case <-ctx.Done():
+				return
+			}
+		}
+		errc <- sc.Err()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				select {
+				case err := <-errc:
+					if err != nil {
+						return err
+					}
+				default:
+				}
+				return out.EndStream(ctx, 0)
+			}
+			if _, err := out.EmitBytes(ctx, 0, line, nil); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,325 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/coder/websocket"
+)
+
+func init() {
+	RegisterSink(SinkSpec{
+		Name: "ws",
+		Doc: "Websocket client to `url`. Acks an event only when the peer answered a ping sent behind it; " +
+			"on a lost connection fails what is unconfirmed, trips the circuit breaker, reconnects with backoff and restores it.",
+		DefaultCodec: "json",
+		New:          newWSSink,
+	})
+	RegisterSource(SourceSpec{
+		Name:         "ws",
+		Doc:          "Websocket server on `host`:`port`; every message of every connection is input.",
+		DefaultCodec: "json",
+		New:          newWSSource,
+	})
+}
+
+type wsSinkConfig struct {
+	URL              string `yaml:"url"`
+	ConfirmTimeoutMS uint64 `yaml:"confirm_timeout_ms"`
+	BackoffInitialMS uint64 `yaml:"backoff_initial_ms"`
+	BackoffMaxMS     uint64 `yaml:"backoff_max_ms"`
+	MaxUnconfirmed   int    `yaml:"max_unconfirmed"`
+}
+
+type wsSink struct {
+	url            string
+	confirmTimeout time.Duration
+	backoffInitial time.Duration
+	backoffMax     time.Duration
+	maxUnconfirmed int
+	log            *slog.Logger
+}
+
+func newWSSink(p Params) (Sink, error) {
+	c := wsSinkConfig{ConfirmTimeoutMS: 5000, BackoffInitialMS: 100, BackoffMaxMS: 5000, MaxUnconfirmed: 256}
+	if err := p.Config.Decode(&c); err != nil {
+		return nil, err
+	}
+	if c.URL == "" {
+		return nil, p.Config.Errorf("url", "`url` is required, e.g. `url: ws://localhost:8080/`")
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, p.Config.Errorf("url", "`url` %q must be a websocket URL such as ws://localhost:8080/", c.URL)
+	}
+	if c.ConfirmTimeoutMS == 0 || c.BackoffInitialMS == 0 || c.BackoffMaxMS < c.BackoffInitialMS || c.MaxUnconfirmed <= 0 {
+		return nil, p.Config.Errorf("", "timeouts and `max_unconfirmed` must be positive and backoff_max_ms >= backoff_initial_ms")
+	}
+	log := p.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &wsSink{url: c.URL, confirmTimeout: time.Duration(c.ConfirmTimeoutMS) * time.Millisecond,
+		backoffInitial: time.Duration(c.BackoffInitialMS) * time.Millisecond, backoffMax: time.Duration(c.BackoffMaxMS) * time.Millisecond,
+		maxUnconfirmed: c.MaxUnconfirmed, log: log}, nil
+}
+
+// wsSinkRun is the state of one Run.
+type wsSinkRun struct {
+	s           *wsSink
+	reply       Reply
+	conn        *websocket.Conn
+	unconfirmed []*Message
+	tripped     bool
+}
+
+func (r *wsSinkRun) failAll(reason string) {
+	for _, m := range r.unconfirmed {
+		r.reply.Fail(m, reason)
+	}
+	r.unconfirmed = nil
+}
+
+// drop fails the unconfirmed, closes the connection and trips the breaker.
+func (r *wsSinkRun) drop(reason string) {
+	r.failAll(reason)
+	if r.conn != nil {
+		r.conn.CloseNow()
+		r.conn = nil
+	}
+	if !r.tripped {
+		r.tripped = true
+		r.s.log.Warn("websocket offramp disconnected: circuit breaker open", "url", r.s.url, "reason", reason)
+		r.reply.Trigger(reason)
+	}
+}
+
+// confirm pings the peer; the pong proves it read everything written
+// before the ping, so those messages are acked.
+func (r *wsSinkRun) confirm(ctx context.Context) {
+	if r.conn == nil || len(r.unconfirmed) == 0 {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, r.s.confirmTimeout)
+	err := r.conn.Ping(pctx)
+	cancel()
+	if err != nil {
+		reason := "no confirmation from the peer: " + err.Error()
+		if errors.Is(err, context.DeadlineExceeded) {
+			reason = fmt.Sprintf("the peer did not answer a ping within %v", r.s.confirmTimeout)
+		}
+		r.drop(reason)
+		return
+	}
+	for _, m := range r.unconfirmed {
+		r.reply.Ack(m)
+	}
+	r.unconfirmed = r.unconfirmed[:0]
+}
+
+func (r *wsSinkRun) write(ctx context.Context, m *Message) bool {
+	wctx, cancel := context.WithTimeout(ctx, r.s.confirmTimeout)
+	defer cancel()
+	for _, p := range m.Payloads {
+		typ := websocket.MessageText
+		if !utf8.Valid(p) {
+			typ = websocket.MessageBinary
+		}
+		if err := r.conn.Write(wctx, typ, p); err != nil {
+			r.unconfirmed = append(r.unconfirmed, m)
+			r.drop("write failed: " + err.Error())
+			return false
+		}
+	}
+	r.unconfirmed = append(r.unconfirmed, m)
+	return true
+}
+
+func (s *wsSink) Run(ctx context.Context, in <-chan *Message, reply Reply) error {
+	r := &wsSinkRun{s: s, reply: reply}
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = s.backoffInitial, s.backoffMax
+	defer func() {
+		r.failAll("offramp stopped")
+		if r.conn != nil {
+			r.conn.Close(websocket.StatusNormalClosure, "")
+		}
+	}()
+	for {
+		if r.conn == nil {
+			dctx, cancel := context.WithTimeout(ctx, s.confirmTimeout)
+			c, _, err := websocket.Dial(dctx, s.url, nil)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				if !r.tripped {
+					r.tripped = true
+					s.log.Warn("websocket offramp cannot connect: circuit breaker open", "url", s.url, "err", err)
+					reply.Trigger("cannot connect to " + s.url + ": " + err.Error())
+				}
+				// Wait before retrying; fail whatever arrives meanwhile (a
+				// WAL upstream re-sends it after the restore).
+				t := time.NewTimer(bo.NextBackOff())
+			wait:
+				for {
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return nil
+					case <-t.C:
+						break wait
+					case m, ok := <-in:
+						if !ok {
+							t.Stop()
+							return nil
+						}
+						reply.Fail(m, "not connected to "+s.url)
+					}
+				}
+				continue
+			}
+			c.SetReadLimit(1 << 20)
+			// Something must read for pongs to be seen; the peer sends us
+			// nothing else.
+			c.CloseRead(context.Background())
+			r.conn = c
+			bo.Reset()
+			s.log.Info("websocket offramp connected", "url", s.url)
+			r.tripped = false
+			reply.Restore()
+		}
+		select {
+		case <-ctx.Done():
+			r.failAll("offramp stopped")
+			return nil
+		case m, ok := <-in:
+			if !ok {
+				r.confirm(ctx) // drain: confirm what is in flight, fail it otherwise
+				return nil
+			}
+			if !r.write(ctx, m) {
+				continue
+			}
+			// Group: keep writing what is queued, then one ping confirms all.
+		burst:
+			for len(r.unconfirmed) < s.maxUnconfirmed && r.conn != nil {
+				select {
+				case m2, ok := <-in:
+					if !ok {
+						r.confirm(ctx)
+						return nil
+					}
+					if !r.write(ctx, m2) {
+						break burst
+					}
+				default:
+					break burst
+				}
+			}
+			r.confirm(ctx)
+		}
+	}
+}
+
+// ---- onramp: websocket server ----
+
+type wsSourceConfig struct {
+	Host string  `yaml:"host"`
+	Port *uint16 `yaml:"port"` // required; 0 picks a free port
+}
+
+// WSSource is the websocket onramp; Addr is the bound address once Run has
+// started (port 0 picks a free port).
+type WSSource struct {
+	host   string
+	port   uint16
+	log    *slog.Logger
+	addr   atomic.Pointer[net.Addr]
+	ready  chan struct{}
+	stream atomic.Uint64
+}
+
+func newWSSource(p Params) (Source, error) {
+	c := wsSourceConfig{Host: "0.0.0.0"}
+	if err := p.Config.Decode(&c); err != nil {
+		return nil, err
+	}
+	if c.Port == nil {
+		return nil, p.Config.Errorf("port", "`port` is required, e.g. `port: 8080`")
+	}
+	log := p.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &WSSource{host: c.Host, port: *c.Port, log: log, ready: make(chan struct{})}, nil
+}
+
+// Addr waits until the server listens and returns its address.
+func (s *WSSource) Addr(ctx context.Context) (net.Addr, error) {
+	select {
+	case <-s.ready:
+		return *s.addr.Load(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *WSSource) Run(ctx context.Context, out SourceOutput) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.host, strconv.Itoa(int(s.port))))
+	if err != nil {
+		return fmt.Errorf("websocket onramp cannot listen on %s:%d: %w", s.host, s.port, err)
+	}
+	a := ln.Addr()
+	s.addr.Store(&a)
+	close(s.ready)
+	s.log.Info("websocket onramp listening", "addr", a.String())
+	var wg sync.WaitGroup
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx },
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			defer wg.Done()
+			defer c.CloseNow()
+			c.SetReadLimit(16 << 20)
+			stream := s.stream.Add(1)
+			for {
+				_, data, err := c.Read(ctx)
+				if err != nil {
+					_ = out.EndStream(ctx, stream)
+					return
+				}
+				if _, err := out.EmitBytes(ctx, stream, data, nil); err != nil {
+					return
+				}
+			}
+		})}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutCtx)
+		_ = srv.Close()
+		wg.Wait()
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
