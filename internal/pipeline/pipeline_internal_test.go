@@ -1,0 +1,199 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/temblor-dev/temblor/internal/event"
+)
+
+// The executor's own tests build graphs by hand (no trickle), so they test
+// routing and contraflow alone.
+
+type recOut struct {
+	name  string
+	mu    sync.Mutex
+	evs   []*event.Event
+	backs []Upstream
+}
+
+func (o *recOut) Name() string { return o.name }
+func (o *recOut) Send(_ context.Context, ev *event.Event, back Upstream) error {
+	o.mu.Lock()
+	o.evs = append(o.evs, ev)
+	o.backs = append(o.backs, back)
+	o.mu.Unlock()
+	return nil
+}
+func (o *recOut) reply(i int, a event.Action) {
+	o.mu.Lock()
+	ev, back := o.evs[i], o.backs[i]
+	o.mu.Unlock()
+	back.Contraflow(event.Insight{Action: a, ID: ev.ID})
+}
+func (o *recOut) n() int { o.mu.Lock(); defer o.mu.Unlock(); return len(o.evs) }
+
+type recUp struct {
+	mu  sync.Mutex
+	ins []event.Insight
+}
+
+func (u *recUp) Contraflow(in event.Insight) { u.mu.Lock(); u.ins = append(u.ins, in); u.mu.Unlock() }
+func (u *recUp) got() []event.Insight {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]event.Insight(nil), u.ins...)
+}
+
+// passOp forwards events and records contraflow it sees.
+type passOp struct {
+	seen    []event.Insight
+	consume bool
+}
+
+func (p *passOp) OnEvent(c *Context, _ string, ev *event.Event) error { c.Emit("out", ev); return nil }
+func (p *passOp) OnContraflow(_ *Context, in event.Insight) bool {
+	p.seen = append(p.seen, in)
+	return !p.consume
+}
+
+// chain builds in → op → out by hand.
+func chain(t *testing.T, op Operator) *Pipeline {
+	t.Helper()
+	p := newPipeline("/pipeline/t/01", Options{Tick: 10 * time.Millisecond})
+	b := &builder{p: p, env: BuildEnv{Logger: p.log}}
+	in := &node{id: "in", kind: nodeStream}
+	out := &node{id: "out", kind: nodeOutput}
+	mid := &node{id: "op", kind: nodeOperator}
+	for _, n := range []*node{in, out, mid} {
+		b.addNode(n)
+	}
+	b.addNode(&node{id: "err", kind: nodeOutput})
+	b.setOp(mid, op)
+	in.outs["out"] = []target{{n: mid, port: "in"}}
+	mid.outs["out"] = []target{{n: out, port: "in"}}
+	if err := b.sort(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, p *Pipeline) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = p.Run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(end) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestAckRoutesThroughOperatorsToSource(t *testing.T) {
+	op := &passOp{}
+	p := chain(t, op)
+	o := &recOut{name: "o"}
+	if err := p.Connect("out", o); err != nil {
+		t.Fatal(err)
+	}
+	up := &recUp{}
+	stop := run(t, p)
+	defer stop()
+	src := event.NewSourceID()
+	ev := &event.Event{ID: event.NewEventID(src, 0, 1), Data: "x", Transactional: true}
+	if err := p.Send(context.Background(), ev, up); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool { return o.n() == 1 })
+	o.reply(0, event.ActAck)
+	eventually(t, func() bool { return len(up.got()) == 1 })
+	if in := up.got()[0]; in.Action != event.ActAck || in.ID != ev.ID {
+		t.Fatalf("source got %v", in)
+	}
+}
+
+func TestConsumingOperatorStopsInsight(t *testing.T) {
+	op := &passOp{consume: true}
+	p := chain(t, op)
+	o := &recOut{name: "o"}
+	_ = p.Connect("out", o)
+	up := &recUp{}
+	p.AddUpstream(up)
+	stop := run(t, p)
+	p.Contraflow(event.Insight{Action: event.ActTrigger, From: "/offramp/x/01"})
+	time.Sleep(50 * time.Millisecond)
+	stop()
+	if len(op.seen) != 1 || len(up.got()) != 0 {
+		t.Fatalf("operator saw %v, source got %v", op.seen, up.got())
+	}
+}
+
+func TestTriggerReachesAllUpstreams(t *testing.T) {
+	p := chain(t, &passOp{})
+	up1, up2 := &recUp{}, &recUp{}
+	p.AddUpstream(up1)
+	p.AddUpstream(up2)
+	stop := run(t, p)
+	defer stop()
+	p.Contraflow(event.Insight{Action: event.ActTrigger, From: "/offramp/x/01"})
+	eventually(t, func() bool { return len(up1.got()) == 1 && len(up2.got()) == 1 })
+	if up1.got()[0].From != "/offramp/x/01" {
+		t.Fatalf("From lost: %+v", up1.got()[0])
+	}
+}
+
+// A transactional event fanned out to two outputs is acked upstream only
+// when both acked, and failed when either failed.
+func TestFanOutAckWaitsForAll(t *testing.T) {
+	for _, second := range []event.Action{event.ActAck, event.ActFail} {
+		p := chain(t, &passOp{})
+		o1, o2 := &recOut{name: "a"}, &recOut{name: "b"}
+		_ = p.Connect("out", o1)
+		_ = p.Connect("out", o2)
+		up := &recUp{}
+		stop := run(t, p)
+		ev := &event.Event{ID: event.NewEventID(event.NewSourceID(), 0, 9), Data: event.RecordOf("a", int64(1)), Transactional: true}
+		_ = p.Send(context.Background(), ev, up)
+		eventually(t, func() bool { return o1.n() == 1 && o2.n() == 1 })
+		o1.reply(0, event.ActAck)
+		time.Sleep(30 * time.Millisecond)
+		if len(up.got()) != 0 {
+			t.Fatalf("acked upstream after one of two outputs: %v", up.got())
+		}
+		o2.reply(0, second)
+		eventually(t, func() bool { return len(up.got()) == 1 })
+		if got := up.got()[0].Action; got != second {
+			t.Fatalf("upstream got %v, want %v", got, second)
+		}
+		stop()
+		// Fan-out clones: the outputs must not share one mutable record.
+		if o1.evs[0].Data.(*event.Record) == o2.evs[0].Data.(*event.Record) {
+			t.Fatal("outputs share one record")
+		}
+	}
+}
+
+func TestQuiesceWaitsForQueuedEvents(t *testing.T) {
+	p := chain(t, &passOp{})
+	o := &recOut{name: "o"}
+	_ = p.Connect("out", o)
+	stop := run(t, p)
+	defer stop()
+	for i := 0; i < 10; i++ {
+		_ = p.Send(context.Background(), &event.Event{ID: event.NewEventID(1, 0, uint64(i))}, nil)
+	}
+	if err := p.Quiesce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if o.n() != 10 {
+		t.Fatalf("quiesce returned with %d of 10 processed", o.n())
+	}
+}
