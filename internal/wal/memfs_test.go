@@ -228,11 +228,11 @@ func (h *memHandle) Close() error { return nil }
 type crashMode int
 
 const (
-	crashPowerLoss    crashMode = iota // only fsynced data and fsynced directory entries
-	crashProcessKill                   // everything written to the OS survives
-	crashDirOnly                       // directory changes survive, unsynced file data does not
-	crashTornLast                      // like process kill, but each file's last unsynced write is torn in half
-	crashDataNoDir                     // unsynced data survives, unsynced directory changes do not
+	crashPowerLoss   crashMode = iota // only fsynced data and fsynced directory entries
+	crashProcessKill                  // everything written to the OS survives
+	crashDirOnly                      // directory changes survive, unsynced file data does not
+	crashTornLast                     // like process kill, but each file's last unsynced write is torn in half
+	crashDataNoDir                    // unsynced data survives, unsynced directory changes do not
 	numCrashModes
 )
 
