@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -92,8 +93,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	c.logger = newLogger(stderr, c.LogLevel, c.LogFormat)
 	slog.SetDefault(c.logger)
 	if err := kctx.Run(&c.Globals); err != nil {
-		var ec exitCoder
-		if asExitCoder(err, &ec) {
+		var ec *exitError
+		if errors.As(err, &ec) {
 			if msg := err.Error(); msg != "" {
 				fmt.Fprintln(stderr, msg)
 			}
@@ -103,26 +104,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-type exitCoder interface {
-	error
-	ExitCode() int
-}
-
-func asExitCoder(err error, target *exitCoder) bool {
-	for e := err; e != nil; {
-		if ec, ok := e.(exitCoder); ok {
-			*target = ec
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
 }
 
 // exitError carries an exit status and a message already meant for users.

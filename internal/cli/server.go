@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ type ServerRunCmd struct {
 	Args            []string      `arg:"" optional:"" help:"More files (so that -f etc/tremor/config/* works after shell globbing)." placeholder:"FILE"`
 	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
 	ShutdownTimeout time.Duration `help:"How long a graceful shutdown may take before in-flight work is failed (it stays in the WAL)." default:"10s"`
+	Validate        bool          `help:"Load and check everything (artefacts, pipelines, links, connector configs), print a summary and exit without running."`
 }
 
 // Run implements the command.
@@ -54,6 +56,12 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout})
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
+	}
+	if c.Validate {
+		fmt.Fprintf(g.Stdout(), "ok: %d files: %d onramps, %d offramps, %d bindings, %d mappings, %d pipelines; instances: %s\n",
+			len(files), len(dep.Onramps), len(dep.Offramps), len(dep.Bindings), len(dep.Mappings), len(dep.Pipelines), strings.Join(rt.Pipelines(), ", "))
+		rt.Close()
+		return nil
 	}
 	g.logger.Info("temblor started", "files", len(files), "data_dir", dataDir, "pid", os.Getpid())
 

@@ -166,6 +166,11 @@ func (l *loader) loadFile(f string) {
 			if m := yamlLine.FindStringSubmatch(msg); m != nil {
 				pos.Line, _ = strconv.Atoi(m[1])
 				msg = m[2]
+				// yaml.v3 gives no column: point at the start of the line's text.
+				lines := strings.Split(string(src), "\n")
+				if pos.Line >= 1 && pos.Line <= len(lines) {
+					pos.Col = len(lines[pos.Line-1]) - len(strings.TrimLeft(lines[pos.Line-1], " \t")) + 1
+				}
 			} else {
 				msg = strings.TrimPrefix(msg, "yaml: ")
 			}

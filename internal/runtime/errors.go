@@ -32,3 +32,10 @@ func prettyLangError(err error, src []byte) error {
 func sectionOrEmpty(s *config.Section, _ config.Pos) connector.Config {
 	return s
 }
+
+// artefactError is a problem with an artefact itself (its config, its
+// pipeline), reported at its own position rather than at the link.
+type artefactError struct{ err error }
+
+func (e *artefactError) Error() string { return e.err.Error() }
+func (e *artefactError) Unwrap() error { return e.err }

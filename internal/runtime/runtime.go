@@ -94,6 +94,7 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 		offramps[o.ID] = o
 	}
 	var errs []error
+	seen := map[string]bool{}
 	for _, m := range dep.Mappings {
 		b, ok := bindings[m.Binding]
 		if !ok {
@@ -108,7 +109,8 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 			params["instance"] = m.Instance
 		}
 		for _, l := range b.Links {
-			if err := r.link(l, params, queries, onramps, offramps); err != nil {
+			if err := r.link(l, params, queries, onramps, offramps); err != nil && !seen[err.Error()] {
+				seen[err.Error()] = true // an artefact shared by several links fails once
 				errs = append(errs, err)
 			}
 		}
@@ -153,6 +155,10 @@ func (r *Runtime) link(l config.Link, params map[string]string, queries map[stri
 			return fmt.Errorf("%s: %w", t.Pos, err)
 		}
 		if err := r.connect(from, to, queries, onramps, offramps); err != nil {
+			var ae *artefactError
+			if errors.As(err, &ae) {
+				return ae.err // about the artefact itself, positioned there
+			}
 			return fmt.Errorf("%s: link %s -> %s: %w", l.Pos, from.Raw, to.Raw, err)
 		}
 	}
@@ -235,7 +241,7 @@ func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*
 	log := r.log.With("onramp", url)
 	src, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: sectionOrEmpty(o.Config, o.Pos), Logger: log, DataDir: r.opts.DataDir})
 	if err != nil {
-		return nil, err
+		return nil, &artefactError{err}
 	}
 	c, err := newCodec(o.Codec, spec.DefaultCodec, o.Pos)
 	if err != nil {
@@ -267,7 +273,7 @@ func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*
 	log := r.log.With("offramp", url)
 	snk, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: sectionOrEmpty(o.Config, o.Pos), Logger: log, DataDir: r.opts.DataDir})
 	if err != nil {
-		return nil, err
+		return nil, &artefactError{err}
 	}
 	c, err := newCodec(o.Codec, spec.DefaultCodec, o.Pos)
 	if err != nil {
@@ -299,7 +305,7 @@ func (r *Runtime) pipeline(u config.PortURL, queries map[string]*ast.Query) (*pi
 	}
 	p, err := pipeline.Build(q, url, pipeline.BuildEnv{DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline})
 	if err != nil {
-		return nil, prettyLangError(err, q.Src)
+		return nil, &artefactError{prettyLangError(err, q.Src)}
 	}
 	r.pipes[url] = p
 	r.pipeOrder = append(r.pipeOrder, url)
@@ -437,6 +443,10 @@ func waitOrDeadline(ctx context.Context, wg *sync.WaitGroup) bool {
 		return false
 	}
 }
+
+// Close releases what Build constructed (open WALs hold directory locks)
+// for a runtime that will not Run.
+func (r *Runtime) Close() { r.closeAll() }
 
 // closeAll releases what Build constructed when Build fails (open WALs hold
 // directory locks).

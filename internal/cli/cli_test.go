@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden expected.txt files")
+
+// TestConfigGolden runs `temblor server run --validate -f .` in each
+// testdata/config/<case>/ folder and compares the exit status and output
+// with the folder's expected.txt (regenerate with -update).
+func TestConfigGolden(t *testing.T) {
+	root, err := filepath.Abs("../../testdata/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	for _, c := range cases {
+		if !c.IsDir() {
+			continue
+		}
+		t.Run(c.Name(), func(t *testing.T) {
+			dir := filepath.Join(root, c.Name())
+			t.Chdir(dir)
+			var out, errb bytes.Buffer
+			code := Main([]string{"server", "run", "--validate", "--data-dir", t.TempDir(), "-f", "."}, &out, &errb)
+			got := "exit " + itoa(code) + "\n" + out.String() + normalizeLog(errb.String(), host)
+			golden := filepath.Join(dir, "expected.txt")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
+			}
+			if strings.HasPrefix(c.Name(), "ok_") != (code == 0) {
+				t.Errorf("exit status %d for case %s", code, c.Name())
+			}
+			if code != 0 && !regexp.MustCompile(`\.(yaml|trickle):\d+:\d+: `).MatchString(got) {
+				t.Errorf("error output lacks file:line:col:\n%s", got)
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i))) }
+
+// normalizeLog keeps the log lines out of golden files (they carry times).
+func normalizeLog(s, host string) string {
+	var keep []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "time=") {
+			continue
+		}
+		keep = append(keep, line)
+	}
+	return strings.ReplaceAll(strings.Join(keep, "\n"), host, "HOST")
+}
+
+func TestVersion(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "temblor ") {
+		t.Fatalf("version: %d %q %q", code, out.String(), errb.String())
+	}
+}
+
+func TestBadFlagsAreUsageErrors(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"server", "run", "--log-levl", "x"}, &out, &errb); code == 0 {
+		t.Fatal("unknown flag accepted")
+	}
+	if code := Main([]string{"server", "run", "-f", "/nonexistent/x.yaml"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "no such file") {
+		t.Fatalf("missing file: %d %s", code, errb.String())
+	}
+}
