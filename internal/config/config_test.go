@@ -1,0 +1,175 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+)
+
+func TestParsePortURL(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    PortURL
+		wantErr string
+	}{
+		{"/onramp/metronome/{instance}/out", PortURL{Kind: "onramp", ID: "metronome", Instance: "{instance}", Port: "out", Raw: "/onramp/metronome/{instance}/out"}, ""},
+		{"/pipeline/main/01/in", PortURL{Kind: "pipeline", ID: "main", Instance: "01", Port: "in", Raw: "/pipeline/main/01/in"}, ""},
+		{"onramp/x/01/out", PortURL{}, "must start with `/`"},
+		{"/onramp/x/out", PortURL{}, "four parts"},
+		{"/sink/x/01/in", PortURL{}, "names kind \"sink\""},
+		{"/onramp//01/out", PortURL{}, "empty part"},
+	}
+	for _, c := range cases {
+		got, err := ParsePortURL(c.in)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%s: error %v, want %q", c.in, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s: %s", c.in, diff)
+		}
+	}
+}
+
+func TestSubstitute(t *testing.T) {
+	u, _ := ParsePortURL("/pipeline/{app}-main/{instance}/out")
+	got, err := u.Substitute(map[string]string{"app": "logs", "instance": "01"})
+	if err != nil || got.Raw != "/pipeline/logs-main/01/out" || got.ID != "logs-main" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if _, err := u.Substitute(map[string]string{"instance": "01"}); err == nil || !strings.Contains(err.Error(), "{app}") {
+		t.Fatalf("missing param: %v", err)
+	}
+}
+
+type sectionTarget struct {
+	Interval uint64            `yaml:"interval"`
+	URL      string            `yaml:"url"`
+	Ratio    float64           `yaml:"ratio"`
+	Tags     []string          `yaml:"tags"`
+	Headers  map[string]string `yaml:"headers"`
+	Port     *uint16           `yaml:"port"`
+	Big      int64             `yaml:"big"`
+}
+
+func section(t *testing.T, src string) *Section {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return &Section{file: "f.yaml", node: doc.Content[0], what: "onramp `x` config"}
+}
+
+func TestSectionDecode(t *testing.T) {
+	var v sectionTarget
+	s := section(t, "interval: 1000\nurl: ws://h/\nratio: 2\ntags: [a, b]\nheaders: {k: v}\nport: 0\nbig: 1600860720749137000\n")
+	if err := s.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Interval != 1000 || v.Ratio != 2 || len(v.Tags) != 2 || v.Headers["k"] != "v" || v.Port == nil || *v.Port != 0 || v.Big != 1600860720749137000 {
+		t.Fatalf("%+v", v)
+	}
+	errs := map[string]string{
+		"intervall: 5\n":         "f.yaml:1:1: onramp `x` config: unknown field `intervall` in the section\n  hint: did you mean `interval`?",
+		"interval: fast\n":       "f.yaml:1:11: onramp `x` config: `interval` must be a non-negative integer, got the string \"fast\"",
+		"interval: -1\n":         "must be a non-negative integer",
+		"port: 70000\n":          "`port` is too large",
+		"tags: a\n":              "`tags` must be a list",
+		"headers: [1]\n":         "`headers` must be a mapping",
+		"url: [x]\n":             "`url` must be a string, got a list",
+		"- not a mapping\n":      "the section must be a mapping",
+		"ratio: 1e999\n":         "`ratio` must be a number",
+		"interval: 1\nurl: 2\n": "",
+	}
+	for src, want := range errs {
+		var v sectionTarget
+		err := section(t, src).Decode(&v)
+		if want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", src, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q:\n got %v\nwant %q", src, err, want)
+		}
+	}
+	var nilSection *Section
+	if err := nilSection.Decode(&v); err != nil {
+		t.Fatalf("absent section: %v", err)
+	}
+}
+
+func TestCollect(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a.yaml", "b.trickle", "c.txt"} {
+		_ = os.WriteFile(filepath.Join(dir, f), []byte("{}"), 0o644)
+	}
+	got, err := Collect([]string{dir, filepath.Join(dir, "a.yaml")})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%v %v", got, err)
+	}
+	if _, err := Collect([]string{filepath.Join(dir, "c.txt")}); err == nil || !strings.Contains(err.Error(), "accepted extensions") {
+		t.Fatalf("txt: %v", err)
+	}
+	if _, err := Collect([]string{filepath.Join(dir, "*.nothing")}); err == nil {
+		t.Fatal("empty glob accepted")
+	}
+	got, err = Collect([]string{filepath.Join(dir, "*")})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("glob: %v %v", got, err)
+	}
+}
+
+func TestLoadTutorial(t *testing.T) {
+	files, err := Collect([]string{"../../examples/tutorial/etc/tremor/config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := Load(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dep.Onramps) != 1 || dep.Onramps[0].Type != "metronome" || len(dep.Pipelines) != 1 || dep.Pipelines[0].ID != "main" ||
+		len(dep.Bindings) != 1 || len(dep.Bindings[0].Links) != 2 || len(dep.Mappings) != 1 || dep.Mappings[0].Instance != "01" {
+		t.Fatalf("%+v", dep)
+	}
+	var c struct {
+		Interval uint64 `yaml:"interval"`
+	}
+	if err := dep.Onramps[0].Config.Decode(&c); err != nil || c.Interval != 1000 {
+		t.Fatalf("%v %v", c, err)
+	}
+}
+
+// FuzzLoad feeds arbitrary YAML to Load: it must never panic.
+func FuzzLoad(f *testing.F) {
+	for _, seed := range []string{
+		"onramp:\n  - id: m\n    type: metronome\n    config:\n      interval: 1\n",
+		"binding:\n  - id: b\n    links:\n      \"/onramp/m/{instance}/out\": [\"/pipeline/p/{instance}/in\"]\nmapping:\n  /binding/b/01:\n    instance: \"01\"\n",
+		"offramp: [{id: x, type: ws, config: {url: ws://h/}}]\n",
+		"&a [*a]", "- -", "onramp: {}\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.yaml")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dep, err := Load([]string{p})
+		if err == nil && dep == nil {
+			t.Fatal("nil deployment without error")
+		}
+	})
+}
