@@ -206,13 +206,18 @@ func (p *parser) use() ast.Stmt {
 	return u
 }
 
-func (p *parser) params() []ast.Param {
+func (p *parser) params() []ast.Param { return p.paramsUntil("end", true) }
+
+// paramsUntil parses `with name = expr, ... <stop>`; the stop keyword is
+// consumed when consume is set (operators end with `end`, script
+// definitions go on with `script`).
+func (p *parser) paramsUntil(stop string, consume bool) []ast.Param {
 	if !p.accept("with") {
 		return nil
 	}
 	var ps []ast.Param
 	seen := map[string]bool{}
-	for !p.peek().Is("end") {
+	for !p.peek().Is(stop) {
 		nt := p.peek()
 		name := p.anyName("a parameter name")
 		if seen[name] {
@@ -222,12 +227,14 @@ func (p *parser) params() []ast.Param {
 		p.expect("=")
 		ps = append(ps, ast.Param{Name: name, Value: p.expr(), P: nt.Pos})
 		if !p.accept(",") {
-			if !p.peek().Is("end") {
-				p.unexpected("`,` between parameters or `end`")
+			if !p.peek().Is(stop) {
+				p.unexpected("`,` between parameters or `" + stop + "`")
 			}
 		}
 	}
-	p.expect("end")
+	if consume {
+		p.expect(stop)
+	}
 	return ps
 }
 
@@ -236,7 +243,7 @@ func (p *parser) define() ast.Stmt {
 	if p.peek().Is("script") {
 		p.next()
 		d := &ast.ScriptDefn{P: t.Pos, ID: p.ident("a script name").Text, File: p.file}
-		d.Params = p.params()
+		d.Params = p.paramsUntil("script", false)
 		p.expect("script")
 		d.Body = p.exprList(func(t lexer.Token) bool { return t.Is("end") })
 		p.expect("end")
