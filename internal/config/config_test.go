@@ -80,15 +80,15 @@ func TestSectionDecode(t *testing.T) {
 		t.Fatalf("%+v", v)
 	}
 	errs := map[string]string{
-		"intervall: 5\n":         "f.yaml:1:1: onramp `x` config: unknown field `intervall` in the section\n  hint: did you mean `interval`?",
-		"interval: fast\n":       "f.yaml:1:11: onramp `x` config: `interval` must be a non-negative integer, got the string \"fast\"",
-		"interval: -1\n":         "must be a non-negative integer",
-		"port: 70000\n":          "`port` is too large",
-		"tags: a\n":              "`tags` must be a list",
-		"headers: [1]\n":         "`headers` must be a mapping",
-		"url: [x]\n":             "`url` must be a string, got a list",
-		"- not a mapping\n":      "the section must be a mapping",
-		"ratio: 1e999\n":         "`ratio` must be a number",
+		"intervall: 5\n":        "f.yaml:1:1: onramp `x` config: unknown field `intervall` in the section\n  hint: did you mean `interval`?",
+		"interval: fast\n":      "f.yaml:1:11: onramp `x` config: `interval` must be a non-negative integer, got the string \"fast\"",
+		"interval: -1\n":        "must be a non-negative integer",
+		"port: 70000\n":         "`port` is too large",
+		"tags: a\n":             "`tags` must be a list",
+		"headers: [1]\n":        "`headers` must be a mapping",
+		"url: [x]\n":            "`url` must be a string, got a list",
+		"- not a mapping\n":     "the section must be a mapping",
+		"ratio: 1e999\n":        "`ratio` must be a number",
 		"interval: 1\nurl: 2\n": "",
 	}
 	for src, want := range errs {
