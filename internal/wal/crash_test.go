@@ -37,8 +37,13 @@ func TestCrashAtEveryStep(t *testing.T) {
 		}
 		a := ackedMax
 		mu.Unlock()
+		// The hook runs on whichever goroutine did the operation (writer,
+		// preallocator, appender): collect under mu.
 		for m := crashMode(0); m < numCrashModes; m++ {
-			images = append(images, image{fs: fs.crashImage(m), mode: m, op: op, durable: d, acked: a})
+			img := image{fs: fs.crashImage(m), mode: m, op: op, durable: d, acked: a}
+			mu.Lock()
+			images = append(images, img)
+			mu.Unlock()
 		}
 	}
 	opts := Options{SegmentSize: 256, Logger: quiet, FS: fs, CursorInterval: 1}
@@ -66,7 +71,8 @@ func TestCrashAtEveryStep(t *testing.T) {
 		}
 	}
 	_ = l.Close()
-	fs.onOp = nil
+	mu.Lock()
+	defer mu.Unlock()
 	if len(images) < 200 {
 		t.Fatalf("only %d crash images", len(images))
 	}

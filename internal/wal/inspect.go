@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // SegmentReport describes one segment as found on disk.
@@ -28,6 +29,9 @@ type Report struct {
 	Last        uint64          `json:"last_seq"`
 	Unacked     uint64          `json:"unacked_records"`
 	Problems    []string        `json:"problems,omitempty"`
+	// Notes are findings that need no repair: a gap of records lost earlier
+	// (e.g. zeroed by a repair), which the engine skips.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Healthy reports whether nothing was found wrong.
@@ -87,9 +91,11 @@ func InspectDir(dir string, fn func(rep *Report, seg string, rec Record) error) 
 		if _, err := l.scanReadOnly(s); err != nil {
 			sr.Damage = &Loss{Segment: s.name, Reason: err.Error()}
 		}
-		if len(l.recovery.Losses) > lossesBefore {
-			d := l.recovery.Losses[len(l.recovery.Losses)-1]
-			sr.Damage = &d
+		for _, d := range l.recovery.Losses[lossesBefore:] {
+			if !strings.HasPrefix(d.Reason, "records ") { // a clean gap is a note, not damage
+				d := d
+				sr.Damage = &d
+			}
 		}
 		sr.Records = s.count()
 		if sr.Records > 0 {
@@ -104,7 +110,7 @@ func InspectDir(dir string, fn func(rep *Report, seg string, rec Record) error) 
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s at offset %d: %s (%s)", s.name, sr.Damage.Offset, what, sr.Damage.Reason))
 		}
 		if !isTail && sr.Damage == nil && s.first+s.count() < segs[i+1].first {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: records %d..%d are missing", s.name, s.first+s.count(), segs[i+1].first-1))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: records %d..%d are missing (lost earlier; the engine skips them)", s.name, s.first+s.count(), segs[i+1].first-1))
 		}
 		if fn != nil && s.f != nil {
 			for k := range s.offs {

@@ -42,6 +42,9 @@ func newMemFS() *memFS {
 func (fs *memFS) bump() {
 	fs.ops++
 	op, hook := fs.ops, fs.onOp
+	if hook == nil {
+		return
+	}
 	fs.mu.Unlock()
 	if hook != nil {
 		hook(op)

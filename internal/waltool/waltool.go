@@ -41,6 +41,9 @@ func Inspect(w io.Writer, dir string, jsonOut bool) error {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note:       %s\n", n)
+	}
 	if rep.Healthy() {
 		fmt.Fprintln(w, "health:     ok")
 	} else {
@@ -91,6 +94,9 @@ func Check(w io.Writer, dir string) (bool, error) {
 	}
 	if rep.Healthy() {
 		fmt.Fprintf(w, "ok: %s: %d segments, %d verified records, %d unacknowledged\n", dir, len(rep.Segments), n, rep.Unacked)
+		for _, note := range rep.Notes {
+			fmt.Fprintf(w, "  note: %s\n", note)
+		}
 		return true, nil
 	}
 	fmt.Fprintf(w, "damaged: %s: %d segments, %d verified records\n", dir, len(rep.Segments), n)
