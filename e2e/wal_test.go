@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
@@ -265,6 +266,11 @@ func TestOverflowDropNewest(t *testing.T) { testDrop(t, "drop_newest") }
 func TestTutorialFilesRunUnchanged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uses port 8080")
+	}
+	if ln, err := net.Listen("tcp", "127.0.0.1:8080"); err != nil {
+		t.Skipf("port 8080 is taken here (%v); the tutorial's files name it", err)
+	} else {
+		ln.Close()
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(temblorBin, "server", "run", "--data-dir", dir,
