@@ -69,6 +69,7 @@ type walOp struct {
 	watchWG sync.WaitGroup
 
 	labels prometheus.Labels
+	failed error // the log cannot write; set once, until a restart
 	// totals for this instance, logged at Close
 	nStored, nEmitted, nAcked, nFailed, nRefused uint64
 }
@@ -242,7 +243,7 @@ func (w *walOp) watch() {
 
 // OnEvent stores the event; it is emitted once durable (see OnSignal).
 func (w *walOp) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
-	if len(w.held) > 0 {
+	if len(w.held) > 0 || w.failed != nil {
 		// Keep arrival order: nothing overtakes events already held.
 		w.hold(c, ev)
 		return nil
@@ -275,10 +276,16 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 		}
 		return nil
 	default:
-		if ev.Transactional {
-			c.Upstream(event.Insight{Action: event.ActFail, ID: ev.ID, Reason: err.Error()})
+		// The log cannot write (a full disk, an I/O error): pause the
+		// sources instead of failing every event that follows; what is
+		// stored stays and is delivered after a restart.
+		if w.failed == nil {
+			w.failed = err
+			w.logger.Error("qos::wal cannot store events; pausing upstream until the engine is restarted with the problem fixed", "wal", w.url, "err", err)
 		}
-		return fmt.Errorf("qos::wal %s: storing event: %w", w.url, err)
+		w.trip(c)
+		w.hold(c, ev)
+		return nil
 	}
 }
 
@@ -311,15 +318,20 @@ func (w *walOp) trip(c *pipeline.Context) {
 	}
 	w.full = true
 	st := w.log.Stats()
-	w.logger.Warn("qos::wal full: pausing upstream", "wal", w.url, "events", st.Records, "bytes", st.Bytes)
-	c.Upstream(event.Insight{Action: event.ActTrigger, From: w.url, Reason: "qos::wal full"})
+	reason := "qos::wal full"
+	if w.failed != nil {
+		reason = "qos::wal cannot write: " + w.failed.Error()
+	} else {
+		w.logger.Warn("qos::wal full: pausing upstream", "wal", w.url, "events", st.Records, "bytes", st.Bytes)
+	}
+	c.Upstream(event.Insight{Action: event.ActTrigger, From: w.url, Reason: reason})
 }
 
 // OnSignal acks durable appends upstream, refills from held events, and
 // emits stored events downstream.
 func (w *walOp) OnSignal(c *pipeline.Context) error {
 	w.ackDurable(c)
-	if w.full {
+	if w.full && w.failed == nil {
 		for len(w.held) > 0 && !w.atCapacity() {
 			ev := w.held[0]
 			w.held[0] = nil

@@ -411,6 +411,7 @@ create operator w; select event from in into w; select event from w into out;`, 
 		}
 	}
 	waitFor(t, "a failed append", func() bool { return h.up.count(event.ActFail) > 0 })
+	waitFor(t, "the sources to be paused", func() bool { return h.up.count(event.ActTrigger) > 0 })
 	acked := h.up.count(event.ActAck)
 	h.stop(t)
 	if acked == 0 {
