@@ -726,11 +726,34 @@ func (l *Log) flush(sync bool) {
 		}
 	} else if last > l.durable {
 		l.durable = last
+		l.dropIndexesLocked()
 	}
 	l.mu.Unlock()
 	for _, c := range commits {
 		c.err = err
 		close(c.done)
+	}
+}
+
+// dropIndexesLocked forgets the per-record offsets of sealed, durable
+// segments other than the head (where acks land) and the tail (where
+// appends go), so memory does not grow with the backlog; a segment is
+// re-indexed by scanning when it is read again.
+func (l *Log) dropIndexesLocked() {
+	n := len(l.segs)
+	for i, s := range l.segs {
+		if i == n-1 || s.offs == nil || !s.known {
+			continue
+		}
+		last := s.first + s.count() - 1
+		if last > l.durable || (l.acked+1 >= s.first && l.acked+1 <= last) {
+			continue // not durable yet, or the head
+		}
+		s.offs = nil
+		if s.f != nil && i > 0 {
+			_ = s.f.Close()
+			s.f = nil
+		}
 	}
 }
 
