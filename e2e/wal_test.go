@@ -10,6 +10,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,7 +282,7 @@ func TestTutorialFilesRunUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(3500 * time.Millisecond)
-	_ = cmd.Process.Signal(syscallTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("temblor: %v\n%s", err, errb.String())
 	}

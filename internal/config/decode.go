@@ -295,6 +295,9 @@ func (s *Section) Decode(v any) error {
 // Errorf returns an error positioned at key within the section (or at the
 // section, or the artefact when there is none).
 func (s *Section) Errorf(key, format string, args ...any) error {
+	if s == nil {
+		return &Error{Msg: fmt.Sprintf(format, args...)}
+	}
 	pos := s.owner
 	if s.node != nil {
 		pos = Pos{File: s.file, Line: s.node.Line, Col: s.node.Column}

@@ -96,7 +96,8 @@ type Pipeline struct {
 	quiesceCh   chan chan struct{}
 	stopped     chan struct{}
 
-	errCount uint64
+	errCount    uint64
+	warnedPorts map[string]bool
 }
 
 // fan tracks a transactional event sent to several outputs: it is acked
@@ -138,6 +139,7 @@ func newPipeline(url string, opts Options) *Pipeline {
 		fans:        map[event.EventID]*fan{},
 		quiesceCh:   make(chan chan struct{}),
 		stopped:     make(chan struct{}),
+		warnedPorts: map[string]bool{},
 	}
 }
 
@@ -349,10 +351,15 @@ func (p *Pipeline) emitFrom(n *node, port string, ev *event.Event) {
 func (p *Pipeline) output(port string, ev *event.Event) {
 	outs := p.outputs[port]
 	if len(outs) == 0 {
-		// Nothing linked: the event is delivered nowhere. Ack it so a WAL
-		// upstream does not re-send forever; Tremor did the same.
-		if ev.Transactional && port == "out" {
-			p.log.Debug("event on unlinked port", "port", port)
+		// Nothing is linked to this port: the event goes nowhere, as in
+		// Tremor. Say so once, and ack a transactional event so that a WAL
+		// before it does not hold it (and fill up) forever.
+		if !p.warnedPorts[port] {
+			p.warnedPorts[port] = true
+			p.log.Warn("events leave through a port that no binding links; they are discarded", "port", port)
+		}
+		if ev.Transactional {
+			p.handleInsight(event.Insight{Action: event.ActAck, ID: ev.ID})
 		}
 		return
 	}

@@ -3,8 +3,6 @@ package runtime
 import (
 	"errors"
 
-	"github.com/temblor-dev/temblor/internal/config"
-	"github.com/temblor-dev/temblor/internal/connector"
 	"github.com/temblor-dev/temblor/internal/lang"
 )
 
@@ -25,12 +23,6 @@ func prettyLangError(err error, src []byte) error {
 		return &prettyError{err: le, text: le.Pretty(src)}
 	}
 	return err
-}
-
-// sectionOrEmpty hands a connector its config section; a nil section (no
-// `config:` key) decodes to the connector's defaults.
-func sectionOrEmpty(s *config.Section, _ config.Pos) connector.Config {
-	return s
 }
 
 // artefactError is a problem with an artefact itself (its config, its

@@ -239,7 +239,7 @@ func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*
 		return nil, fmt.Errorf("%s: %w", o.Pos, err)
 	}
 	log := r.log.With("onramp", url)
-	src, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: sectionOrEmpty(o.Config, o.Pos), Logger: log, DataDir: r.opts.DataDir})
+	src, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: o.Config, Logger: log, DataDir: r.opts.DataDir})
 	if err != nil {
 		return nil, &artefactError{err}
 	}
@@ -271,7 +271,7 @@ func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*
 		return nil, fmt.Errorf("%s: %w", o.Pos, err)
 	}
 	log := r.log.With("offramp", url)
-	snk, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: sectionOrEmpty(o.Config, o.Pos), Logger: log, DataDir: r.opts.DataDir})
+	snk, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: o.Config, Logger: log, DataDir: r.opts.DataDir})
 	if err != nil {
 		return nil, &artefactError{err}
 	}

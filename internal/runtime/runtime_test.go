@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -237,7 +236,4 @@ func TestSinkOutage(t *testing.T) {
 		t.Log("no event was in flight at the kill (nothing to fail); the breaker still opened")
 	}
 	t.Logf("%d events before the outage, %d in all, none lost", before, n)
-	if !strings.HasPrefix(peer2.addr, "127.0.0.1:") {
-		t.Fatal(peer2.addr)
-	}
 }

@@ -1,5 +1,0 @@
-package e2e
-
-import "syscall"
-
-const syscallTERM = syscall.SIGTERM
