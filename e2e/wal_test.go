@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,19 +12,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/temblor-dev/temblor/internal/event"
-	"github.com/temblor-dev/temblor/internal/pipeline/op"
 )
 
 const walDefault = "  read_count = 20,\n  max_elements = 100000,\n  max_bytes = 104857600"
 
-// storedKeys decodes the records `temblor wal export` prints for a stopped
-// engine: the events stored and not yet acknowledged.
+// storedKeys runs `temblor wal export --events` on a stopped engine's WAL:
+// the events stored and not yet acknowledged.
 func storedKeys(t *testing.T, d *deployment) map[string]bool {
 	t.Helper()
 	walDir := d.dataDir + "/wal/main/01/on_disk_wal"
-	out, err := exec.Command(temblorBin, "wal", "export", walDir).Output()
+	out, err := exec.Command(temblorBin, "wal", "export", "--events", walDir).Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -39,24 +35,13 @@ func storedKeys(t *testing.T, d *deployment) map[string]bool {
 			continue
 		}
 		var rec struct {
-			Seq  uint64 `json:"seq"`
-			Data string `json:"data_b64"`
+			Seq  uint64   `json:"seq"`
+			Data received `json:"data"`
 		}
 		if err := json.Unmarshal(line, &rec); err != nil {
 			t.Fatalf("wal export line %q: %v", line, err)
 		}
-		raw, err := base64.StdEncoding.DecodeString(rec.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev, err := op.DecodeStored(raw)
-		if err != nil {
-			t.Fatalf("stored record %d: %v", rec.Seq, err)
-		}
-		r := ev.Data.(*event.Record)
-		id, _ := r.Get("id")
-		ns, _ := r.Get("ingest_ns")
-		keys[fmt.Sprintf("%v@%v", id, ns)] = true
+		keys[rec.Data.key()] = true
 	}
 	return keys
 }

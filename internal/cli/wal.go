@@ -1,6 +1,12 @@
 package cli
 
 import (
+	"bufio"
+	"fmt"
+
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/pipeline/op"
+	"github.com/temblor-dev/temblor/internal/wal"
 	"github.com/temblor-dev/temblor/internal/waltool"
 )
 
@@ -27,11 +33,29 @@ type WalExportCmd struct {
 	Dir          string `arg:"" help:"WAL directory." type:"existingdir"`
 	From         uint64 `help:"First sequence number to export." default:"0"`
 	IncludeAcked bool   `help:"Also export records already acknowledged but not yet removed."`
+	Events       bool   `help:"Decode the records as the events a qos::wal stored: {seq, ingest_ns, origin, data, meta} per line."`
 }
 
 // Run implements the command.
 func (c *WalExportCmd) Run(g *Globals) error {
-	return waltool.Export(g.Stdout(), c.Dir, c.From, c.IncludeAcked)
+	if !c.Events {
+		return waltool.Export(g.Stdout(), c.Dir, c.From, c.IncludeAcked)
+	}
+	w := bufio.NewWriter(g.Stdout())
+	defer w.Flush()
+	_, err := wal.InspectDir(c.Dir, func(rep *wal.Report, seg string, rec wal.Record) error {
+		if rec.Seq < c.From || (rec.Seq <= rep.Acked && !c.IncludeAcked) {
+			return nil
+		}
+		ev, err := op.DecodeStored(rec.Data)
+		if err != nil {
+			return fmt.Errorf("record %d in %s is not a stored event (%v); export it without --events", rec.Seq, seg, err)
+		}
+		line := event.RecordOf("seq", rec.Seq, "ingest_ns", ev.IngestNS, "origin", ev.Origin, "data", ev.Data, "meta", ev.Meta)
+		_, err = w.Write(append(event.AppendJSON(nil, line), '\n'))
+		return err
+	})
+	return err
 }
 
 // WalCheckCmd implements `temblor wal check`.
