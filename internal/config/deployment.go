@@ -14,35 +14,30 @@ type Deployment struct {
 	Pipelines []*Pipeline
 }
 
-// Onramp is a Tremor 0.11 onramp artefact.
-type Onramp struct {
+// Artefact holds the fields onramps and offramps share (Tremor 0.11).
+type Artefact struct {
 	ID               string
 	Type             string
 	Description      string
 	Codec            string            // "" means the connector's default
 	CodecMap         map[string]string // mime type → codec
-	Preprocessors    []string
-	Postprocessors   []string // for linked onramps (replies)
+	Preprocessors    []string          // offramps: for replies of linked ones
+	Postprocessors   []string          // onramps: for replies of linked ones
 	Linked           bool
 	MetricsIntervalS uint64
-	ErrRequired      bool
 	Config           *Section
 	Pos              Pos
 }
 
+// Onramp is a Tremor 0.11 onramp artefact.
+type Onramp struct {
+	Artefact
+	ErrRequired bool
+}
+
 // Offramp is a Tremor 0.11 offramp artefact.
 type Offramp struct {
-	ID               string
-	Type             string
-	Description      string
-	Codec            string
-	CodecMap         map[string]string
-	Preprocessors    []string // for linked offramps (replies)
-	Postprocessors   []string
-	Linked           bool
-	MetricsIntervalS uint64
-	Config           *Section
-	Pos              Pos
+	Artefact
 }
 
 // Binding connects ports by URL.

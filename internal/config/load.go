@@ -260,69 +260,62 @@ func (l *loader) fields(d *decoder, n *yaml.Node, what string, fs []field, requi
 	return good
 }
 
-func (l *loader) onramp(d *decoder, n *yaml.Node) {
-	o := &Onramp{Pos: d.pos(n)}
+// artefact decodes the fields onramps and offramps share, plus extra, and
+// checks the names it refers to; lookup resolves the connector type.
+func (l *loader) artefact(d *decoder, n *yaml.Node, kind string, lookup func(string) error, extra ...field) (*Artefact, bool) {
+	a := &Artefact{Pos: d.pos(n)}
 	var cfg *yaml.Node
 	strF := func(name string, dst *string) field {
 		return field{name, func(v *yaml.Node) { *dst, _ = d.str(v, name) }}
 	}
-	ok := l.fields(d, n, "onramp", []field{
-		strF("id", &o.ID), strF("type", &o.Type), strF("description", &o.Description), strF("codec", &o.Codec),
-		{"codec_map", func(v *yaml.Node) { l.strMap(d, v, "codec_map", &o.CodecMap) }},
-		{"preprocessors", func(v *yaml.Node) { o.Preprocessors, _ = d.strList(v, "preprocessors") }},
-		{"postprocessors", func(v *yaml.Node) { o.Postprocessors, _ = d.strList(v, "postprocessors") }},
-		{"linked", func(v *yaml.Node) { o.Linked, _ = d.boolean(v, "linked") }},
-		{"metrics_interval_s", func(v *yaml.Node) { o.MetricsIntervalS, _ = d.uint(v, "metrics_interval_s") }},
-		{"err_required", func(v *yaml.Node) { o.ErrRequired, _ = d.boolean(v, "err_required") }},
-		{"config", func(v *yaml.Node) { cfg = v }},
-	}, "id", "type")
-	if !ok || o.ID == "" {
-		return
+	fs := append([]field{
+		strF("id", &a.ID), strF("type", &a.Type), strF("description", &a.Description), strF("codec", &a.Codec),
+		{"codec_map", func(v *yaml.Node) { l.strMap(d, v, "codec_map", &a.CodecMap) }},
+		{"preprocessors", func(v *yaml.Node) { a.Preprocessors, _ = d.strList(v, "preprocessors") }},
+		{"postprocessors", func(v *yaml.Node) { a.Postprocessors, _ = d.strList(v, "postprocessors") }},
+		{"linked", func(v *yaml.Node) { a.Linked, _ = d.boolean(v, "linked") }},
+		{"metrics_interval_s", func(v *yaml.Node) { a.MetricsIntervalS, _ = d.uint(v, "metrics_interval_s") }},
+	}, extra...)
+	fs = append(fs, field{"config", func(v *yaml.Node) { cfg = v }})
+	if ok := l.fields(d, n, kind, fs, "id", "type"); !ok || a.ID == "" {
+		return nil, false
 	}
-	o.Config = &Section{file: d.file, node: cfg, owner: o.Pos, what: fmt.Sprintf("onramp `%s` config", o.ID)}
-	if prev, dup := l.onramps[o.ID]; dup {
-		d.errorf(n, "give each onramp its own id", "duplicate onramp id `%s` (first defined at %s)", o.ID, prev.Pos)
-		return
-	}
-	if _, err := connector.Sources.Get(o.Type); err != nil {
+	a.Config = &Section{file: d.file, node: cfg, owner: a.Pos, what: fmt.Sprintf("%s `%s` config", kind, a.ID)}
+	if err := lookup(a.Type); err != nil {
 		l.unknownName(d, n, "type", err)
 	}
-	l.checkCodec(d, n, o.Codec)
-	l.checkProcessors(d, n, processor.Pre, o.Preprocessors)
-	l.checkProcessors(d, n, processor.Post, o.Postprocessors)
+	l.checkCodec(d, n, a.Codec)
+	l.checkProcessors(d, n, processor.Pre, a.Preprocessors)
+	l.checkProcessors(d, n, processor.Post, a.Postprocessors)
+	return a, true
+}
+
+func (l *loader) onramp(d *decoder, n *yaml.Node) {
+	var errRequired bool
+	a, ok := l.artefact(d, n, "onramp", func(t string) error { _, err := connector.Sources.Get(t); return err },
+		field{"err_required", func(v *yaml.Node) { errRequired, _ = d.boolean(v, "err_required") }})
+	if !ok {
+		return
+	}
+	if prev, dup := l.onramps[a.ID]; dup {
+		d.errorf(n, "give each onramp its own id", "duplicate onramp id `%s` (first defined at %s)", a.ID, prev.Pos)
+		return
+	}
+	o := &Onramp{Artefact: *a, ErrRequired: errRequired}
 	l.onramps[o.ID] = o
 	l.dep.Onramps = append(l.dep.Onramps, o)
 }
 
 func (l *loader) offramp(d *decoder, n *yaml.Node) {
-	o := &Offramp{Pos: d.pos(n)}
-	var cfg *yaml.Node
-	strF := func(name string, dst *string) field {
-		return field{name, func(v *yaml.Node) { *dst, _ = d.str(v, name) }}
-	}
-	ok := l.fields(d, n, "offramp", []field{
-		strF("id", &o.ID), strF("type", &o.Type), strF("description", &o.Description), strF("codec", &o.Codec),
-		{"codec_map", func(v *yaml.Node) { l.strMap(d, v, "codec_map", &o.CodecMap) }},
-		{"preprocessors", func(v *yaml.Node) { o.Preprocessors, _ = d.strList(v, "preprocessors") }},
-		{"postprocessors", func(v *yaml.Node) { o.Postprocessors, _ = d.strList(v, "postprocessors") }},
-		{"linked", func(v *yaml.Node) { o.Linked, _ = d.boolean(v, "linked") }},
-		{"metrics_interval_s", func(v *yaml.Node) { o.MetricsIntervalS, _ = d.uint(v, "metrics_interval_s") }},
-		{"config", func(v *yaml.Node) { cfg = v }},
-	}, "id", "type")
-	if !ok || o.ID == "" {
+	a, ok := l.artefact(d, n, "offramp", func(t string) error { _, err := connector.Sinks.Get(t); return err })
+	if !ok {
 		return
 	}
-	o.Config = &Section{file: d.file, node: cfg, owner: o.Pos, what: fmt.Sprintf("offramp `%s` config", o.ID)}
-	if prev, dup := l.offramps[o.ID]; dup {
-		d.errorf(n, "give each offramp its own id", "duplicate offramp id `%s` (first defined at %s)", o.ID, prev.Pos)
+	if prev, dup := l.offramps[a.ID]; dup {
+		d.errorf(n, "give each offramp its own id", "duplicate offramp id `%s` (first defined at %s)", a.ID, prev.Pos)
 		return
 	}
-	if _, err := connector.Sinks.Get(o.Type); err != nil {
-		l.unknownName(d, n, "type", err)
-	}
-	l.checkCodec(d, n, o.Codec)
-	l.checkProcessors(d, n, processor.Pre, o.Preprocessors)
-	l.checkProcessors(d, n, processor.Post, o.Postprocessors)
+	o := &Offramp{Artefact: *a}
 	l.offramps[o.ID] = o
 	l.dep.Offramps = append(l.dep.Offramps, o)
 }
