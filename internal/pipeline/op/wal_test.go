@@ -114,7 +114,13 @@ type harness struct {
 
 func startWAL(t *testing.T, dataDir string, maxElements int, overflow string, s *sink) *harness {
 	t.Helper()
-	q, err := parser.ParseQuery("test.trickle", []byte(fmt.Sprintf(walQuery, maxElements, overflow)))
+	return startQuery(t, fmt.Sprintf(walQuery, maxElements, overflow), dataDir, s)
+}
+
+// startQuery builds and runs a pipeline from trickle text with s on `out`.
+func startQuery(t *testing.T, src, dataDir string, s *sink) *harness {
+	t.Helper()
+	q, err := parser.ParseQuery("test.trickle", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,25 +386,7 @@ func TestWALDiskFull(t *testing.T) {
 	dir := filepath.Join(mnt, "wal")
 	src := fmt.Sprintf(`define qos::wal operator w with read_count = 10, max_bytes = 100000000, segment_size = 65536, dir = %q end;
 create operator w; select event from in into w; select event from w into out;`, dir)
-	q, err := parser.ParseQuery("p.trickle", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(s *sink) *harness {
-		p, err := pipeline.Build(q, "/pipeline/p/01", pipeline.BuildEnv{DataDir: t.TempDir(), Logger: quiet, Options: pipeline.Options{Tick: 10 * time.Millisecond}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Connect("out", s); err != nil {
-			t.Fatal(err)
-		}
-		h := &harness{p: p, sink: s, up: &upstream{}, done: make(chan error, 1), src: event.NewSourceID()}
-		p.AddUpstream(h.up)
-		ctx, cancel := context.WithCancel(context.Background())
-		h.cancel = cancel
-		go func() { h.done <- p.Run(ctx) }()
-		return h
-	}
+	run := func(s *sink) *harness { return startQuery(t, src, t.TempDir(), s) }
 	silent := &sink{decide: func(*event.Event, int) event.Action { return event.ActNone }}
 	h := run(silent)
 	blob := strings.Repeat("x", 4000)
