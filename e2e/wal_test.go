@@ -282,3 +282,49 @@ func TestTutorialFilesRunUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestSignals: SIGTERM stops gracefully with status 0; a second signal
+// during the shutdown exits at once with 130.
+func TestSignals(t *testing.T) {
+	l := newListener(t)
+	d := writeTutorial(t, l.URL(), 5, walDefault)
+	e := startEngine(t, d)
+	waitFor(t, 20*time.Second, "events", func() bool { return l.Count() >= 10 })
+	start := time.Now()
+	if err := e.Stop(15 * time.Second); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	t.Logf("graceful stop took %v", time.Since(start).Round(time.Millisecond))
+
+	// A listener that hangs keeps the offramp's confirmation waiting, so
+	// the shutdown takes long enough for the second signal to land.
+	l.Kill()
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hang.Close()
+	go func() {
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // accept and never answer
+		}
+	}()
+	d2 := writeTutorial(t, "ws://"+hang.Addr().String()+"/", 5, walDefault)
+	e2 := startEngine(t, d2, "--shutdown-timeout", "30s")
+	time.Sleep(500 * time.Millisecond)
+	_ = e2.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond)
+	_ = e2.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e2.done:
+		if code := e2.cmd.ProcessState.ExitCode(); code != 130 {
+			t.Fatalf("second signal: exit status %d, want 130\n%s", code, e2.Log())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("a second signal did not exit at once\n%s", e2.Log())
+	}
+}
