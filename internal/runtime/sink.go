@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/connector"
 	"github.com/temblor-dev/temblor/internal/event"
@@ -36,6 +38,8 @@ type sinkRunner struct {
 	sendMu  sync.RWMutex // Send holds R while sending; close takes W
 	closed  bool
 
+	ackedCount, failedCount prometheus.Counter // resolved once
+
 	upMu sync.Mutex
 	ups  map[pipeline.Upstream]struct{} // pipelines feeding this sink
 }
@@ -47,6 +51,8 @@ func newSinkRunner(url string, s connector.Sink, c codec.Codec, post []processor
 	r := &sinkRunner{url: url, sink: s, codec: c, log: log, m: m,
 		in: make(chan *connector.Message, 64), closing: make(chan struct{}),
 		ups: map[pipeline.Upstream]struct{}{}}
+	r.ackedCount = m.sinkEvents.WithLabelValues(url, "acked")
+	r.failedCount = m.sinkEvents.WithLabelValues(url, "failed")
 	for _, p := range post {
 		r.post = append(r.post, p.New())
 		r.names = append(r.names, p.Name)
@@ -124,7 +130,7 @@ func (r *sinkRunner) closeInput() {
 
 // Ack implements connector.Reply.
 func (r *sinkRunner) Ack(m *connector.Message) {
-	r.m.sinkEvents.WithLabelValues(r.url, "acked").Inc()
+	r.ackedCount.Inc()
 	if m.Event.Transactional {
 		if u, ok := m.Route.(pipeline.Upstream); ok {
 			u.Contraflow(event.Insight{Action: event.ActAck, ID: m.Event.ID})
@@ -134,7 +140,7 @@ func (r *sinkRunner) Ack(m *connector.Message) {
 
 // Fail implements connector.Reply.
 func (r *sinkRunner) Fail(m *connector.Message, reason string) {
-	r.m.sinkEvents.WithLabelValues(r.url, "failed").Inc()
+	r.failedCount.Inc()
 	if m.Event.Transactional {
 		if u, ok := m.Route.(pipeline.Upstream); ok {
 			u.Contraflow(event.Insight{Action: event.ActFail, ID: m.Event.ID, Reason: reason})

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/connector"
 	"github.com/temblor-dev/temblor/internal/event"
@@ -30,7 +32,8 @@ type sourceRunner struct {
 	streams map[uint64][]processor.Processor
 	seq     uint64
 
-	outs map[string][]*pipeline.Pipeline // port → pipelines
+	outs     map[string][]*pipeline.Pipeline // port → pipelines
+	outCount prometheus.Counter              // events on `out`, resolved once
 
 	cbMu    sync.Mutex
 	open    map[string]string // breakers currently open: who → reason
@@ -50,6 +53,7 @@ func newSourceRunner(url string, src connector.Source, c codec.Codec, pre []proc
 		resume:  make(chan struct{}),
 	}
 	close(r.resume)
+	r.outCount = m.sourceEvents.WithLabelValues(url, "out")
 	return r
 }
 
@@ -236,7 +240,11 @@ func (r *sourceRunner) decodeError(ctx context.Context, stream uint64, data []by
 
 func (r *sourceRunner) send(ctx context.Context, port string, ev *event.Event) error {
 	ps := r.outs[port]
-	r.m.sourceEvents.WithLabelValues(r.url, port).Inc()
+	if port == "out" {
+		r.outCount.Inc()
+	} else {
+		r.m.sourceEvents.WithLabelValues(r.url, port).Inc()
+	}
 	for i, p := range ps {
 		e := ev
 		if i < len(ps)-1 {

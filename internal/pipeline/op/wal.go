@@ -69,6 +69,10 @@ type walOp struct {
 	watchWG sync.WaitGroup
 
 	labels prometheus.Labels
+	// this instance's collectors, resolved once (not per event)
+	mStored, mEmitted, mAcked, mFailed, mRefused, mDroppedNew prometheus.Counter
+	mBacklog, mBacklogBytes, mInflight                        prometheus.Gauge
+
 	failed error // the log cannot write; set once, until a restart
 	// totals for this instance, logged at Close
 	nStored, nEmitted, nAcked, nFailed, nRefused uint64
@@ -203,6 +207,15 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 	if st.Records > 0 {
 		env.Logger.Info("WAL re-sends the events not acknowledged before the restart", "dir", dir, "backlog", st.Records, "from_seq", w.next)
 	}
+	w.mStored = walMetrics.stored.With(w.labels)
+	w.mEmitted = walMetrics.emitted.With(w.labels)
+	w.mAcked = walMetrics.acked.With(w.labels)
+	w.mFailed = walMetrics.failed.With(w.labels)
+	w.mRefused = walMetrics.refused.With(w.labels)
+	w.mDroppedNew = walMetrics.dropped.With(prometheus.Labels{"pipeline": env.Pipeline, "operator": env.Node, "policy": "drop_newest"})
+	w.mBacklog = walMetrics.backlog.With(w.labels)
+	w.mBacklogBytes = walMetrics.backlogBytes.With(w.labels)
+	w.mInflight = walMetrics.inflight.With(w.labels)
 	w.watchWG.Add(1)
 	go w.watch()
 	w.updateGauges()
@@ -255,7 +268,7 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 	_, _, commit, err := w.log.Append(EncodeStored(ev))
 	switch {
 	case err == nil:
-		walMetrics.stored.With(w.labels).Inc()
+		w.mStored.Inc()
 		w.nStored++
 		w.pending = append(w.pending, pendingAppend{c: commit, id: ev.ID, transactional: ev.Transactional})
 		w.commits <- commitWait{c: commit, wake: c.Wake}
@@ -270,7 +283,7 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 	case errors.Is(err, wal.ErrDropped):
 		// drop_newest: discarded on purpose, counted; ack upstream so a
 		// source that can re-send does not keep offering it.
-		walMetrics.dropped.With(prometheus.Labels{"pipeline": w.labels["pipeline"], "operator": w.labels["operator"], "policy": "drop_newest"}).Inc()
+		w.mDroppedNew.Inc()
 		if ev.Transactional {
 			c.Upstream(event.Insight{Action: event.ActAck, ID: ev.ID})
 		}
@@ -294,13 +307,13 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 func (w *walOp) hold(c *pipeline.Context, ev *event.Event) {
 	if ev.Transactional {
 		w.nRefused++
-		walMetrics.refused.With(w.labels).Inc()
+		w.mRefused.Inc()
 		c.Upstream(event.Insight{Action: event.ActFail, ID: ev.ID, Reason: "qos::wal is full"})
 		return
 	}
 	if len(w.held) >= walHoldCap {
 		w.nRefused++
-		walMetrics.refused.With(w.labels).Inc()
+		w.mRefused.Inc()
 		w.logger.Error("qos::wal is full and its source ignores back-pressure: event refused", "wal", w.url, "id", ev.ID.String())
 		return
 	}
@@ -401,7 +414,7 @@ func (w *walOp) emit(c *pipeline.Context) error {
 		ev.ID = event.NewEventID(w.src, 0, r.Seq)
 		ev.Transactional = true
 		w.inflight[r.Seq] = struct{}{}
-		walMetrics.emitted.With(w.labels).Inc()
+		w.mEmitted.Inc()
 		w.nEmitted++
 		c.Emit("out", ev)
 	}
@@ -431,7 +444,7 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 			if err := w.log.Ack(s); err != nil {
 				w.logger.Error("qos::wal ack failed", "wal", w.url, "seq", s, "err", err)
 			}
-			walMetrics.acked.With(w.labels).Inc()
+			w.mAcked.Inc()
 			w.nAcked++
 		}
 		w.backoff = minRetryBackoff
@@ -443,7 +456,7 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 		}
 		for s := in.ID.Start; s <= in.ID.End; s++ {
 			delete(w.inflight, s)
-			walMetrics.failed.With(w.labels).Inc()
+			w.mFailed.Inc()
 			w.nFailed++
 		}
 		if in.ID.Start < w.next {
@@ -462,9 +475,9 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 
 func (w *walOp) updateGauges() {
 	st := w.log.Stats()
-	walMetrics.backlog.With(w.labels).Set(float64(st.Records))
-	walMetrics.backlogBytes.With(w.labels).Set(float64(st.Bytes))
-	walMetrics.inflight.With(w.labels).Set(float64(len(w.inflight)))
+	w.mBacklog.Set(float64(st.Records))
+	w.mBacklogBytes.Set(float64(st.Bytes))
+	w.mInflight.Set(float64(len(w.inflight)))
 }
 
 // Close closes the log (flushing and persisting its cursor), then stops the
