@@ -311,13 +311,3 @@ func (s *Section) Errorf(key, format string, args ...any) error {
 	}
 	return &Error{Pos: pos, Msg: s.what + ": " + fmt.Sprintf(format, args...)}
 }
-
-// Raw returns the section as a generic value (nil when absent), for display.
-func (s *Section) Raw() any {
-	if s == nil || s.node == nil {
-		return nil
-	}
-	var x any
-	_ = s.node.Decode(&x)
-	return x
-}

@@ -33,11 +33,6 @@ func NewEventID(src SourceID, stream, seq uint64) EventID {
 // IsZero reports whether the ID was never assigned.
 func (id EventID) IsZero() bool { return id == EventID{} }
 
-// Contains reports whether seq of src/stream is covered by id.
-func (id EventID) Contains(src SourceID, stream, seq uint64) bool {
-	return id.Source == src && id.Stream == stream && seq >= id.Start && seq <= id.End
-}
-
 func (id EventID) String() string {
 	if id.Start == id.End {
 		return fmt.Sprintf("%d:%d:%d", id.Source, id.Stream, id.Start)

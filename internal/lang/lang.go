@@ -78,8 +78,3 @@ func (e *Error) Pretty(src []byte) string {
 	}
 	return b.String()
 }
-
-// Errorf builds an Error at pos.
-func Errorf(file string, pos Pos, format string, args ...any) *Error {
-	return &Error{File: file, Pos: pos, End: pos, Msg: fmt.Sprintf(format, args...)}
-}

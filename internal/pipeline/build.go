@@ -82,9 +82,8 @@ func (b *builder) build() error {
 	for _, s := range outputStreams {
 		b.addNode(&node{id: s, kind: nodeOutput})
 	}
-	// Definitions first: Tremor allowed using a definition before the
-	// statement that defines it? No: but collecting them first gives better
-	// errors than failing on order.
+	// Collect definitions first, so a duplicate is reported with both
+	// places and `create` may refer to a definition further down.
 	for _, st := range b.q.Stmts {
 		switch s := st.(type) {
 		case *ast.OperatorDefn:

@@ -96,7 +96,6 @@ type Pipeline struct {
 	quiesceCh   chan chan struct{}
 	stopped     chan struct{}
 
-	errCount    uint64
 	warnedPorts map[string]bool
 }
 
@@ -159,12 +158,6 @@ func (p *Pipeline) Ports() []string {
 	}
 	sort.Strings(ports)
 	return ports
-}
-
-// HasInput reports whether port is an input port of the pipeline.
-func (p *Pipeline) HasInput(port string) bool {
-	n, ok := p.nodes[port]
-	return ok && n.kind == nodeStream && port == "in"
 }
 
 // HasOutput reports whether port is an output port of the pipeline.
@@ -324,7 +317,6 @@ func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 // operatorError routes a failed event to the pipeline's err port as
 // {"error": msg, "event": data}, as Tremor did, and logs it.
 func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
-	p.errCount++
 	n.log.Warn("event failed in pipeline", "err", err, "id", ev.ID.String())
 	if errNode, ok := p.nodes["err"]; ok && errNode.kind == nodeOutput && len(p.outputs["err"]) > 0 {
 		e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta,

@@ -91,7 +91,6 @@ func TestCrashAtEveryStep(t *testing.T) {
 
 func checkImage(fs *memFS, opts Options, durable map[uint64][]byte, ackedMax uint64) error {
 	opts.FS = fs
-	opts.onOpOff()
 	l, err := Open("/w", opts)
 	if err != nil {
 		return fmt.Errorf("reopen failed: %w", err)
@@ -129,6 +128,3 @@ func checkImage(fs *memFS, opts Options, durable map[uint64][]byte, ackedMax uin
 	}
 	return nil
 }
-
-// onOpOff exists so checkImage reads clearly; images have no hooks.
-func (o *Options) onOpOff() {}
