@@ -523,24 +523,31 @@ func (l *loader) checkExists(u PortURL) {
 	if strings.Contains(u.ID, "{") {
 		return // resolved per mapping at run time
 	}
+	missing := func(kind string, loaded []*Artefact) {
+		var ids, plain []string
+		for _, a := range loaded {
+			ids = append(ids, fmt.Sprintf("`%s` (%s)", a.ID, a.Pos.File))
+			plain = append(plain, a.ID)
+		}
+		l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names %s `%s`, which was not loaded", kind, u.ID),
+			Hint: "loaded " + kind + "s: " + orNone(ids) + l.suggest(u.ID, plain)})
+	}
 	switch u.Kind {
 	case "onramp":
 		if _, ok := l.onramps[u.ID]; !ok {
-			var ids []string
+			var as []*Artefact
 			for _, o := range l.dep.Onramps {
-				ids = append(ids, fmt.Sprintf("`%s` (%s)", o.ID, o.Pos.File))
+				as = append(as, &o.Artefact)
 			}
-			l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names onramp `%s`, which was not loaded", u.ID),
-				Hint: "loaded onramps: " + orNone(ids) + l.suggest(u.ID, l.onrampIDs())})
+			missing("onramp", as)
 		}
 	case "offramp":
 		if _, ok := l.offramps[u.ID]; !ok {
-			var ids []string
+			var as []*Artefact
 			for _, o := range l.dep.Offramps {
-				ids = append(ids, fmt.Sprintf("`%s` (%s)", o.ID, o.Pos.File))
+				as = append(as, &o.Artefact)
 			}
-			l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names offramp `%s`, which was not loaded", u.ID),
-				Hint: "loaded offramps: " + orNone(ids) + l.suggest(u.ID, l.offrampIDs())})
+			missing("offramp", as)
 		}
 	case "pipeline":
 		if _, ok := l.pipelines[u.ID]; !ok {
@@ -566,22 +573,6 @@ func (l *loader) suggest(id string, known []string) string {
 		return fmt.Sprintf("; did you mean `%s`?", s)
 	}
 	return ""
-}
-
-func (l *loader) onrampIDs() []string {
-	var ids []string
-	for id := range l.onramps {
-		ids = append(ids, id)
-	}
-	return ids
-}
-
-func (l *loader) offrampIDs() []string {
-	var ids []string
-	for id := range l.offramps {
-		ids = append(ids, id)
-	}
-	return ids
 }
 
 func (l *loader) listBindings() string {

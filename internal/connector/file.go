@@ -89,11 +89,9 @@ func (s *fileSink) Run(ctx context.Context, in <-chan *Message, reply Reply) err
 				flush()
 				return nil
 			}
-			for _, p := range m.Payloads {
-				_, _ = w.Write(p)
-				if len(p) == 0 || p[len(p)-1] != '\n' {
-					_ = w.WriteByte('\n')
-				}
+			if err := writeLines(w, m.Payloads); err != nil {
+				reply.Fail(m, err.Error())
+				continue
 			}
 			batch = append(batch, m)
 			if len(in) == 0 || len(batch) >= 1024 {

@@ -42,15 +42,7 @@ func (s *writerSink) Run(ctx context.Context, in <-chan *Message, reply Reply) e
 			if !ok {
 				return nil
 			}
-			var err error
-			for _, p := range m.Payloads {
-				if _, err = s.w.Write(p); err == nil && (len(p) == 0 || p[len(p)-1] != '\n') {
-					err = s.w.WriteByte('\n')
-				}
-				if err != nil {
-					break
-				}
-			}
+			err := writeLines(s.w, m.Payloads)
 			if err == nil {
 				err = s.w.Flush()
 			}
@@ -113,4 +105,20 @@ func (s *lineSource) Run(ctx context.Context, out SourceOutput) error {
 			}
 		}
 	}
+}
+
+// writeLines writes each payload followed by a newline (unless it already
+// ends with one).
+func writeLines(w *bufio.Writer, payloads [][]byte) error {
+	for _, p := range payloads {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+		if len(p) == 0 || p[len(p)-1] != '\n' {
+			if err := w.WriteByte('\n'); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
