@@ -1,6 +1,3 @@
-// Package interp evaluates tremor-script expressions and trickle selects
-// against events. Every failure is a *lang.Error positioned at the
-// expression that failed; evaluation never panics on any value.
 package interp
 
 import (

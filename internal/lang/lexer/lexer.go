@@ -1,5 +1,3 @@
-// Package lexer turns trickle and tremor-script source into tokens. It
-// never panics: malformed input yields an Illegal token with a message.
 package lexer
 
 import (

@@ -1,6 +1,3 @@
-// Package parser builds ast trees from trickle queries and tremor-script.
-// Errors are *lang.Error with the position of the offending token; the
-// parser never panics on any input and caps nesting depth and input size.
 package parser
 
 import (

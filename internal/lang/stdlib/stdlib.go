@@ -1,7 +1,3 @@
-// Package stdlib is the registry of tremor-script functions by module path
-// (`system::hostname`, `string::len`, ...) and their implementations. A
-// function never panics: bad arguments give an error the interpreter
-// positions at the call.
 package stdlib
 
 import (
