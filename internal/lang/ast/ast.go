@@ -45,7 +45,7 @@ type Param struct {
 // OperatorCreate is `create operator ID [from DEFN] [with ...] end;`.
 type OperatorCreate struct {
 	ID     string
-	Target string
+	Target string // definition id; the parser sets it to ID when `from` is omitted
 	Params []Param
 	P      lang.Pos
 }
@@ -62,7 +62,7 @@ type ScriptDefn struct {
 // ScriptCreate is `create script ID [from DEFN] [with ...];`.
 type ScriptCreate struct {
 	ID     string
-	Target string
+	Target string // definition id; the parser sets it to ID when `from` is omitted
 	Params []Param
 	P      lang.Pos
 }

@@ -271,6 +271,8 @@ func (p *parser) create() ast.Stmt {
 		c := &ast.OperatorCreate{P: t.Pos, ID: p.ident("an operator instance name").Text}
 		if p.accept("from") {
 			c.Target = p.ident("an operator definition").Text
+		} else {
+			c.Target = c.ID // Tremor 0.11: `create operator x;` instantiates definition x
 		}
 		c.Params = p.params()
 		return c
@@ -278,6 +280,8 @@ func (p *parser) create() ast.Stmt {
 		c := &ast.ScriptCreate{P: t.Pos, ID: p.ident("a script instance name").Text}
 		if p.accept("from") {
 			c.Target = p.ident("a script definition").Text
+		} else {
+			c.Target = c.ID // Tremor 0.11: `create operator x;` instantiates definition x
 		}
 		c.Params = p.params()
 		return c

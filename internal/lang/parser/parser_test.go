@@ -48,7 +48,7 @@ func TestTutorialQuery(t *testing.T) {
 	if def.Params[2].Name != "max_bytes" || def.Params[2].Value.(*ast.Literal).V != int64(10485760) || def.Params[2].P.Line != 7 {
 		t.Fatalf("param %+v", def.Params[2])
 	}
-	if cr.ID != "on_disk_wal" || cr.Target != "" {
+	if cr.ID != "on_disk_wal" || cr.Target != "on_disk_wal" {
 		t.Fatalf("%+v", cr)
 	}
 	p := s1.Target.(*ast.Patch)
