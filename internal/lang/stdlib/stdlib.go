@@ -216,7 +216,11 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return event.ParseJSON([]byte(s))
+		v, err := event.ParseJSON([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("json::decode: %w", err)
+		}
+		return v, nil
 	})
 }
 
