@@ -335,6 +335,14 @@ func (p *parser) selectStmt() ast.Stmt {
 	}
 	p.next()
 	s.Into = p.streamRef()
+	// Tremor 0.11 writes `having` after `into`; before it is accepted too.
+	if h := p.peek(); h.Is("having") {
+		if s.Having != nil {
+			p.failAt(h, "", "a select has at most one `having`")
+		}
+		p.next()
+		s.Having = p.expr()
+	}
 	return s
 }
 
@@ -507,6 +515,9 @@ func (p *parser) primary() ast.Expr {
 	case t.Is("match"):
 		x = p.match()
 	case t.Kind == lexer.Ident:
+		if t.Text == "recur" && p.peekN(1).Is("(") {
+			p.failAt(t, "recursion will come with the full language", "`recur` is not supported yet")
+		}
 		if p.peekN(1).Is("::") || p.peekN(1).Is("(") {
 			x = p.call()
 		} else {
@@ -515,6 +526,12 @@ func (p *parser) primary() ast.Expr {
 		}
 	case t.Kind == lexer.Keyword && p.peekN(1).Is("::"):
 		x = p.call() // e.g. a module named like a keyword
+	case t.Is("for"):
+		p.failAt(t, "comprehensions will come with the full language", "`for` comprehensions are not supported yet")
+	case t.Is("window"):
+		p.failAt(t, "windows will come with the full language", "`window` is not supported yet")
+	case t.Is("~"):
+		p.failAt(t, "extractors will come with the full language", "extractors (`~ ...`) are not supported yet")
 	default:
 		p.unexpected("an expression")
 	}
@@ -750,6 +767,9 @@ func (p *parser) pattern() ast.Pattern {
 						ok = ok || op.Is(c)
 					}
 					if !ok {
+						if p.peek().Is("~") {
+							p.failAt(p.peek(), "extractors will come with the full language; match with == for now", "extractors (`~ ...`) are not supported yet")
+						}
 						p.unexpected("a comparison (==, !=, <, <=, >, >=) in the record pattern")
 					}
 					p.next()
