@@ -24,16 +24,21 @@ type Error struct {
 	Src []byte
 }
 
-func (e *Error) Error() string {
-	s := fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+// where is the `file:line:col` prefix, leaving out what is unknown.
+func (e *Error) where() string {
 	switch {
 	case e.File == "" && e.Pos.Line == 0:
-		s = e.Msg
+		return ""
 	case e.File == "":
-		s = fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
+		return fmt.Sprintf("%d:%d: ", e.Pos.Line, e.Pos.Col)
 	case e.Pos.Line == 0:
-		s = fmt.Sprintf("%s: %s", e.File, e.Msg)
+		return e.File + ": "
 	}
+	return fmt.Sprintf("%s:%d:%d: ", e.File, e.Pos.Line, e.Pos.Col)
+}
+
+func (e *Error) Error() string {
+	s := e.where() + e.Msg
 	if e.Hint != "" {
 		s += "\n  hint: " + e.Hint
 	}
@@ -52,7 +57,7 @@ func (e *Error) Pretty(src []byte) string {
 		src = e.Src
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: error: %s\n", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+	fmt.Fprintf(&b, "%serror: %s\n", e.where(), e.Msg)
 	lines := strings.Split(string(src), "\n")
 	if e.Pos.Line >= 1 && e.Pos.Line <= len(lines) {
 		line := strings.TrimRight(lines[e.Pos.Line-1], "\r")

@@ -57,6 +57,7 @@ type ScriptDefn struct {
 	Body   []Expr
 	P      lang.Pos
 	File   string // for runtime error messages
+	Src    []byte // the whole source (shared, read-only), so runtime errors can print the line
 }
 
 // ScriptCreate is `create script ID [from DEFN] [with ...];`.
@@ -89,6 +90,7 @@ type Select struct {
 	Having Expr
 	P      lang.Pos
 	File   string // for runtime error messages
+	Src    []byte // the whole source (shared, read-only), so runtime errors can print the line
 }
 
 func (s *UseStmt) Position() lang.Pos        { return s.P }

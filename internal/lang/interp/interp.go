@@ -16,6 +16,7 @@ import (
 // Env is what an expression can see.
 type Env struct {
 	File   string
+	Src    []byte       // source text for caret errors; may be nil
 	Event  *event.Event // nil in constant contexts
 	State  *event.Value
 	Args   event.Value
@@ -34,13 +35,13 @@ type flow struct {
 func (f *flow) Error() string { return "emit/drop" }
 
 func (env *Env) errf(pos lang.Pos, format string, args ...any) error {
-	return &lang.Error{File: env.File, Pos: pos, End: pos, Msg: fmt.Sprintf(format, args...)}
+	return &lang.Error{File: env.File, Pos: pos, End: pos, Msg: fmt.Sprintf(format, args...), Src: env.Src}
 }
 
 // EvalSelect evaluates a select for ev: the `where` filter on the incoming
 // event, the target expression, then `having` on the result.
 func EvalSelect(sel *ast.Select, ev *event.Event) (out event.Value, keep bool, err error) {
-	env := &Env{File: sel.File, Event: ev}
+	env := &Env{File: sel.File, Src: sel.Src, Event: ev}
 	if sel.Where != nil {
 		ok, err := env.cond(sel.Where, "where")
 		if err != nil || !ok {
@@ -78,7 +79,7 @@ func (env *Env) cond(e ast.Expr, what string) (bool, error) {
 // RunScript runs a script body against ev (which it may change) and returns
 // the port to emit on ("out" unless `emit => "port"`), or drop.
 func RunScript(s *ast.ScriptDefn, args event.Value, ev *event.Event, state *event.Value) (port string, drop bool, err error) {
-	env := &Env{File: s.File, Event: ev, State: state, Args: args, Locals: map[string]event.Value{}}
+	env := &Env{File: s.File, Src: s.Src, Event: ev, State: state, Args: args, Locals: map[string]event.Value{}}
 	var last event.Value
 	lastIsLet := true
 	for _, x := range s.Body {

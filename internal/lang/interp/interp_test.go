@@ -1,11 +1,13 @@
 package interp
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang"
 	"github.com/temblor-dev/temblor/internal/lang/ast"
 	"github.com/temblor-dev/temblor/internal/lang/parser"
 )
@@ -146,5 +148,22 @@ end;`))
 	}
 	if _, err := EvalConst(def.Body[0].(*ast.Let).Value); err == nil {
 		t.Error("args in a constant context accepted")
+	}
+}
+
+func TestRuntimeErrorPretty(t *testing.T) {
+	src := "select patch event of\n  insert id = 1\nend\nfrom in into out;\n"
+	q, err := parser.ParseQuery("p.trickle", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = EvalSelect(q.Stmts[0].(*ast.Select), ev(`{"id": 0}`))
+	var le *lang.Error
+	if !errors.As(err, &le) {
+		t.Fatalf("%T %v", err, err)
+	}
+	want := "p.trickle:2:3: error: patch insert: key \"id\" already exists (use upsert to replace it)\n 2 |   insert id = 1\n   |   ^\n"
+	if got := le.Pretty(nil); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -239,7 +239,7 @@ func (p *parser) define() ast.Stmt {
 	t := p.next()
 	if p.peek().Is("script") {
 		p.next()
-		d := &ast.ScriptDefn{P: t.Pos, ID: p.ident("a script name").Text, File: p.file}
+		d := &ast.ScriptDefn{P: t.Pos, ID: p.ident("a script name").Text, File: p.file, Src: p.src}
 		d.Params = p.paramsUntil("script", false)
 		p.expect("script")
 		d.Body = p.exprList(func(t lexer.Token) bool { return t.Is("end") })
@@ -312,7 +312,7 @@ func (p *parser) streamRef() ast.StreamRef {
 
 func (p *parser) selectStmt() ast.Stmt {
 	t := p.next()
-	s := &ast.Select{P: t.Pos, Target: p.expr(), File: p.file}
+	s := &ast.Select{P: t.Pos, Target: p.expr(), File: p.file, Src: p.src}
 	if !p.peek().Is("from") {
 		p.unexpected("`from` (select EXPR from STREAM into STREAM;)")
 	}
