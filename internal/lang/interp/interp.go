@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 	"strings"
 
@@ -551,19 +552,22 @@ func (env *Env) arith(x *ast.Binary, l, r event.Value) (event.Value, error) {
 		case "+":
 			s := li + ri
 			if (s > li) != (ri > 0) {
-				return nil, env.errf(x.P, "integer overflow in %d + %d", li, ri)
+				return env.bigArith(x, l, r)
 			}
 			return s, nil
 		case "-":
 			s := li - ri
 			if (s < li) != (ri > 0) {
-				return nil, env.errf(x.P, "integer overflow in %d - %d", li, ri)
+				return env.bigArith(x, l, r)
 			}
 			return s, nil
 		case "*":
+			if li == math.MinInt64 || ri == math.MinInt64 {
+				return env.bigArith(x, l, r)
+			}
 			hi, lo := bits.Mul64(uint64(abs(li)), uint64(abs(ri)))
 			if hi != 0 || lo > math.MaxInt64 {
-				return nil, env.errf(x.P, "integer overflow in %d * %d", li, ri)
+				return env.bigArith(x, l, r)
 			}
 			return li * ri, nil
 		case "/":
@@ -594,6 +598,10 @@ func (env *Env) arith(x *ast.Binary, l, r event.Value) (event.Value, error) {
 			}
 			return int64(uint64(li) >> ri), nil
 		}
+	}
+	if isInt(l) && isInt(r) && (x.Op == "+" || x.Op == "-" || x.Op == "*" || x.Op == "%") {
+		// One side is a uint64 above MaxInt64: stay exact.
+		return env.bigArith(x, l, r)
 	}
 	lf, lok := toFloat(l)
 	rf, rok := toFloat(r)
@@ -882,4 +890,57 @@ func (env *Env) matches(p ast.Pattern, v event.Value) (bool, error) {
 		return true, nil
 	}
 	return false, env.errf(p.Position(), "unsupported pattern %T", p)
+}
+
+func isInt(v event.Value) bool {
+	switch v.(type) {
+	case int64, uint64:
+		return true
+	}
+	return false
+}
+
+func toBig(v event.Value) *big.Int {
+	switch n := v.(type) {
+	case int64:
+		return big.NewInt(n)
+	case uint64:
+		return new(big.Int).SetUint64(n)
+	}
+	return nil
+}
+
+// bigArith computes + - * % exactly when an operand is a uint64 above
+// MaxInt64 or an int64 result would overflow. The result is an int64, or a
+// uint64 when an operand was one; anything else is an overflow error,
+// never a silent float.
+func (env *Env) bigArith(x *ast.Binary, l, r event.Value) (event.Value, error) {
+	a, b := toBig(l), toBig(r)
+	z := new(big.Int)
+	switch x.Op {
+	case "+":
+		z.Add(a, b)
+	case "-":
+		z.Sub(a, b)
+	case "*":
+		z.Mul(a, b)
+	case "%":
+		if b.Sign() == 0 {
+			return nil, env.errf(x.P, "modulo by zero")
+		}
+		z.Rem(a, b) // truncated, like Go's and Rust's %
+	default:
+		return nil, env.errf(x.P, "cannot apply `%s` to %s and %s", x.Op, event.TypeName(l), event.TypeName(r))
+	}
+	_, lu := l.(uint64)
+	_, ru := r.(uint64)
+	switch {
+	case z.IsInt64():
+		return z.Int64(), nil
+	case z.IsUint64() && (lu || ru):
+		// Signed operands overflow past MaxInt64 as in Tremor; only
+		// arithmetic that already involves a u64 may produce one.
+		return z.Uint64(), nil
+	}
+	return nil, env.errf(x.P, "integer overflow in %s %s %s", a, x.Op, b)
 }
