@@ -14,7 +14,10 @@ import (
 
 // Limits on what one input may cost.
 const (
-	MaxDepth     = 256
+	MaxDepth = 256
+	// MaxChain caps `a + b + c ...` runs: they parse in a loop but build a
+	// left-deep tree the interpreter walks recursively.
+	MaxChain     = 4096
 	MaxInputSize = 16 << 20
 )
 
@@ -413,7 +416,7 @@ func (p *parser) binary(level int) ast.Expr {
 		return p.unary()
 	}
 	l := p.binary(level + 1)
-	for {
+	for n := 0; ; n++ {
 		t := p.peek()
 		matched := ""
 		for _, op := range binLevels[level] {
@@ -423,6 +426,9 @@ func (p *parser) binary(level int) ast.Expr {
 		}
 		if matched == "" {
 			return l
+		}
+		if n >= MaxChain {
+			p.failAt(t, "split the expression with let", "more than %d `%s` operators in a row", MaxChain, matched)
 		}
 		p.next()
 		p.enter()

@@ -90,6 +90,9 @@ func TestErrorsHaveCarets(t *testing.T) {
 		{"create operator select;", "`select` is a reserved word"},
 		{"select 99999999999999999999999 from in into out;", "does not fit in 64 bits"},
 		{"select event from in into out; junk", "unexpected `junk` at the start of a statement"},
+		{"select " + strings.Repeat("1 + ", 5000) + "1 from in into out;", "more than 4096 `+` operators in a row"},
+		{"select " + strings.Repeat("[", 1000) + " from in into out;", "nesting deeper than 256 levels"},
+		{"select " + strings.Repeat("patch event of insert \"a\" => ", 1000) + " from in into out;", "nesting deeper than 256 levels"},
 		{"select " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300) + " from in into out;", "nesting deeper than"},
 	}
 	for _, c := range cases {
@@ -123,3 +126,23 @@ func FuzzParseQuery(f *testing.F) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+func TestParseScript(t *testing.T) {
+	s, err := ParseScript("s.tremor", []byte("# a standalone script\nlet x = event.a;\nlet $seen = true;\nmatch x of\n  case 1 => emit event => \"one\"\n  default => drop\nend\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Exprs) != 3 {
+		t.Fatalf("%d expressions", len(s.Exprs))
+	}
+	if _, ok := s.Exprs[0].(*ast.Let); !ok {
+		t.Errorf("first is %T", s.Exprs[0])
+	}
+	if _, ok := s.Exprs[2].(*ast.Match); !ok || s.Exprs[2].Position().Line != 4 {
+		t.Errorf("third is %T at %v", s.Exprs[2], s.Exprs[2].Position())
+	}
+	_, err = ParseScript("s.tremor", []byte("let x = ;"))
+	if err == nil || !strings.Contains(err.Error(), "s.tremor:1:9: unexpected `;`, expected an expression") {
+		t.Errorf("got %v", err)
+	}
+}
