@@ -1,9 +1,9 @@
 package lexer
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/temblor-dev/temblor/internal/lang"
@@ -65,6 +65,9 @@ func IsKeyword(s string) bool { return keywords[s] }
 // puncts, longest first.
 var puncts = []string{">>>", "::", "=>", "==", "!=", "<=", ">=", "<<", ">>", "(", ")", "[", "]", "{", "}", ",", ";", ":", ".",
 	"=", "<", ">", "+", "-", "*", "/", "%", "$", "~", "|", "&", "^", "!", "_"}
+
+// maxStringNest caps strings inside interpolations inside strings.
+const maxStringNest = 64
 
 // MaxTokens caps the work on one input.
 const MaxTokens = 1 << 20
@@ -143,7 +146,7 @@ func (l *lx) next() Token {
 		return l.number(start)
 	case c == '_' || c == '`' || isLetter(c):
 		if c == '`' { // quoted identifier
-			end := strings.IndexByte(string(l.src[l.off+1:]), '`')
+			end := bytes.IndexByte(l.src[l.off+1:], '`')
 			if end < 0 {
 				l.advance(1)
 				return tok(Illegal, "unterminated `quoted identifier`")
@@ -176,8 +179,10 @@ func (l *lx) next() Token {
 	return tok(Illegal, fmt.Sprintf("unexpected character %q", r))
 }
 
+// isLetter is ASCII only: Tremor identifiers are [A-Za-z_][A-Za-z0-9_]*;
+// anything else needs `backticks`.
 func isLetter(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 && unicode.IsLetter(rune(c))
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func (l *lx) number(start lang.Pos) Token {
@@ -239,27 +244,74 @@ func (l *lx) str(start lang.Pos) Token {
 	}
 	l.advance(1)
 	s := l.off
-	depth := 0
+	if msg := l.skipQuoted(0); msg != "" {
+		return Token{Kind: Illegal, Text: msg, Pos: start, End: l.pos()}
+	}
+	text := string(l.src[s : l.off-1])
+	return Token{Kind: String, Text: text, Pos: start, End: l.pos()}
+}
+
+// skipQuoted moves past the rest of a "..." string (the opening quote
+// already consumed), including `#{ ... }` interpolations, which may hold
+// braces and strings of their own. It returns a message when the string
+// does not end. nest bounds the recursion of strings inside
+// interpolations.
+func (l *lx) skipQuoted(nest int) string {
+	if nest > maxStringNest {
+		return fmt.Sprintf("strings nested in #{...} deeper than %d levels", maxStringNest)
+	}
 	for l.off < len(l.src) {
 		c := l.peek(0)
 		switch {
 		case c == '\\':
 			l.advance(2)
 			continue
-		case c == '#' && l.peek(1) == '{':
-			depth++
-			l.advance(2)
-			continue
-		case c == '}' && depth > 0:
-			depth--
-		case c == '"' && depth == 0:
-			text := string(l.src[s:l.off])
+		case c == '"':
 			l.advance(1)
-			return Token{Kind: String, Text: text, Pos: start, End: l.pos()}
-		case c == '\n' && depth == 0:
-			return Token{Kind: Illegal, Text: "unterminated string (a newline inside \"...\"; use \"\"\" for multi-line text)", Pos: start, End: l.pos()}
+			return ""
+		case c == '\n':
+			return "unterminated string (a newline inside \"...\"; use \"\"\" for multi-line text)"
+		case c == '#' && l.peek(1) == '{':
+			l.advance(2)
+			if msg := l.skipInterpolation(nest); msg != "" {
+				return msg
+			}
+			continue
 		}
 		l.advance(1)
 	}
-	return Token{Kind: Illegal, Text: "unterminated string", Pos: start, End: l.pos()}
+	return "unterminated string"
+}
+
+// skipInterpolation moves past the expression of a `#{`, up to and
+// including its closing brace.
+func (l *lx) skipInterpolation(nest int) string {
+	braces := 0
+	for l.off < len(l.src) {
+		c := l.peek(0)
+		switch {
+		case c == '"':
+			l.advance(1)
+			if msg := l.skipQuoted(nest + 1); msg != "" {
+				return msg
+			}
+			continue
+		case c == '{':
+			braces++
+		case c == '}':
+			if braces == 0 {
+				l.advance(1)
+				return ""
+			}
+			braces--
+		case c == '#':
+			// a comment inside an interpolation runs to the end of the line
+			for l.off < len(l.src) && l.peek(0) != '\n' {
+				l.advance(1)
+			}
+			continue
+		}
+		l.advance(1)
+	}
+	return "unterminated string (an unclosed #{ interpolation)"
 }

@@ -866,16 +866,25 @@ func (p *parser) stringLit(t lexer.Token) ast.Expr {
 				p.failAt(t, "", "invalid escape `\\%c` in string", raw[i])
 			}
 		case c == '#' && i+1 < len(raw) && raw[i+1] == '{':
-			depth, j := 1, i+2
-			for ; j < len(raw) && depth > 0; j++ {
-				switch raw[j] {
-				case '{':
+			// Find the closing brace by tokens, so braces inside nested
+			// strings and records do not count.
+			j := -1
+			depth := 0
+			for _, tk := range lexer.Lex([]byte(raw[i+2:])) {
+				if tk.Kind == lexer.EOF || tk.Kind == lexer.Illegal {
+					break
+				}
+				if tk.Is("{") {
 					depth++
-				case '}':
+				} else if tk.Is("}") {
+					if depth == 0 {
+						j = i + 2 + tk.Pos.Offset + 1
+						break
+					}
 					depth--
 				}
 			}
-			if depth != 0 {
+			if j < 0 {
 				p.failAt(t, "", "unterminated #{...} in string")
 			}
 			flush()
