@@ -315,3 +315,15 @@ func (l *lx) skipInterpolation(nest int) string {
 	}
 	return "unterminated string (an unclosed #{ interpolation)"
 }
+
+// InterpolationEnd returns the offset in src just past the `}` that closes
+// an interpolation whose `#{` came right before src, or -1. The parser uses
+// it to split a string token the same way the lexer delimited it, in one
+// pass.
+func InterpolationEnd(src []byte) int {
+	l := &lx{src: src, line: 1, col: 1}
+	if l.skipInterpolation(0) != "" {
+		return -1
+	}
+	return l.off
+}

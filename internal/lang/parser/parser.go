@@ -827,6 +827,7 @@ func (p *parser) fieldName() string {
 // stringLit undoes escapes and splits #{...} interpolations.
 func (p *parser) stringLit(t lexer.Token) ast.Expr {
 	raw := t.Text
+	rawB := []byte(raw) // sliced per interpolation without copying
 	var parts []ast.Expr
 	var buf strings.Builder
 	flush := func() {
@@ -866,23 +867,11 @@ func (p *parser) stringLit(t lexer.Token) ast.Expr {
 				p.failAt(t, "", "invalid escape `\\%c` in string", raw[i])
 			}
 		case c == '#' && i+1 < len(raw) && raw[i+1] == '{':
-			// Find the closing brace by tokens, so braces inside nested
+			// Close it exactly where the lexer did: braces inside nested
 			// strings and records do not count.
 			j := -1
-			depth := 0
-			for _, tk := range lexer.Lex([]byte(raw[i+2:])) {
-				if tk.Kind == lexer.EOF || tk.Kind == lexer.Illegal {
-					break
-				}
-				if tk.Is("{") {
-					depth++
-				} else if tk.Is("}") {
-					if depth == 0 {
-						j = i + 2 + tk.Pos.Offset + 1
-						break
-					}
-					depth--
-				}
+			if n := lexer.InterpolationEnd(rawB[i+2:]); n > 0 {
+				j = i + 2 + n
 			}
 			if j < 0 {
 				p.failAt(t, "", "unterminated #{...} in string")
