@@ -13,6 +13,14 @@ type Pos struct {
 
 func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
+// Span is a range of source text; End is exclusive.
+type Span struct {
+	Start, End Pos
+}
+
+// Span returns the range the error points at.
+func (e *Error) Span() Span { return Span{Start: e.Pos, End: e.End} }
+
 // Error is a parse or runtime error at a place in a source file.
 type Error struct {
 	File string
