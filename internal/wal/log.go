@@ -543,13 +543,17 @@ func (l *Log) makeRoomLocked(n uint64, size int64) error {
 		l.logDropLocked("drop_newest")
 		return ErrDropped
 	case OverflowDropOldest:
+		// advanceLocked keeps acked+1 unacked and outside lost regions, so
+		// each step discards exactly one record (records acked out of
+		// order above it are not counted again).
 		for over() && l.acked+1 < l.next {
-			before := l.acked
-			l.ackLocked(l.acked + 1)
-			if l.acked > before {
-				l.st.Dropped += l.acked - before
-				l.st.DroppedOld += l.acked - before
+			seq := l.acked + 1
+			if l.opts.OnDrop != nil {
+				l.opts.OnDrop(seq)
 			}
+			l.ackLocked(seq)
+			l.st.Dropped++
+			l.st.DroppedOld++
 		}
 		l.logDropLocked("drop_oldest")
 		if over() {

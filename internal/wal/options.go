@@ -94,6 +94,10 @@ type Options struct {
 	// CursorInterval bounds how often the acked cursor is persisted
 	// (default 50ms); acks not yet persisted are re-delivered after a crash.
 	CursorInterval time.Duration
+	// OnDrop, if set, is called for each record that OverflowDropOldest
+	// discards, from inside Append (on the appending goroutine, with the
+	// log's lock held: it must not call the Log).
+	OnDrop func(seq uint64)
 }
 
 // DefaultSegmentSize is the default segment size.

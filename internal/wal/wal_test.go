@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -180,6 +181,35 @@ func TestCaps(t *testing.T) {
 		recs := readAll(t, l)
 		if len(recs) != 3 || recs[0].Data[0] != 2 || l.Stats().DroppedOld != 2 {
 			t.Fatalf("%v %+v", recs, l.Stats())
+		}
+	})
+	t.Run("drop_oldest_counts_each_record_once", func(t *testing.T) {
+		// Seqs 2 and 3 are acked out of order while 1 is not: dropping 1
+		// moves the watermark to 3 but discards one record, not three.
+		var dropped []uint64
+		l := mustOpen(t, t.TempDir(), Options{MaxElements: 3, Overflow: OverflowDropOldest,
+			OnDrop: func(seq uint64) { dropped = append(dropped, seq) }})
+		defer l.Close()
+		var c *Commit
+		for i := 0; i < 4; i++ {
+			_, _, c, _ = l.Append([]byte{byte(i)})
+			if i == 2 {
+				_ = l.Ack(2)
+				_ = l.Ack(3)
+			}
+		}
+		_ = c.Wait(context.Background())
+		for i := 4; i < 7; i++ {
+			_, _, c, _ = l.Append([]byte{byte(i)})
+		}
+		_ = c.Wait(context.Background())
+		st := l.Stats()
+		if want := []uint64{1, 4}; !slices.Equal(dropped, want) || st.DroppedOld != 2 || st.Dropped != 2 {
+			t.Fatalf("dropped %v (want %v), stats %+v", dropped, want, st)
+		}
+		recs := readAll(t, l)
+		if len(recs) != 3 || recs[0].Seq != 5 || recs[2].Seq != 7 {
+			t.Fatalf("kept %v", recs)
 		}
 	})
 	t.Run("too_large", func(t *testing.T) {

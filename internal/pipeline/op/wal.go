@@ -70,12 +70,14 @@ type walOp struct {
 
 	labels prometheus.Labels
 	// this instance's collectors, resolved once (not per event)
-	mStored, mEmitted, mAcked, mFailed, mRefused, mDroppedNew prometheus.Counter
-	mBacklog, mBacklogBytes, mInflight                        prometheus.Gauge
+	mStored, mEmitted, mAcked, mFailed, mRefused prometheus.Counter
+	mDroppedNew, mDroppedOld                     prometheus.Counter
+	mBacklog, mBacklogBytes, mInflight           prometheus.Gauge
 
 	failed error // the log cannot write; set once, until a restart
 	// totals for this instance, logged at Close
 	nStored, nEmitted, nAcked, nFailed, nRefused uint64
+	nDropped, nDroppedInFlight                   uint64
 }
 
 type pendingAppend struct {
@@ -172,7 +174,11 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			dir = abs
 		}
 	}
+	// w is filled in below; the log calls onDrop from Append, which only
+	// the pipeline goroutine calls.
+	w := &walOp{}
 	log, err := wal.Open(dir, wal.Options{
+		OnDrop:       w.onDrop,
 		SegmentSize:  int64(segSize),
 		Sync:         syncPolicy,
 		SyncInterval: time.Duration(intervalMS) * time.Millisecond,
@@ -189,7 +195,7 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 		return nil, p.Errorf("dir", "cannot open the WAL in %s: %v", dir, err)
 	}
 	st := log.Stats()
-	w := &walOp{
+	*w = walOp{
 		url: env.Pipeline + "/" + env.Node, dir: dir, log: log,
 		readCount: int(readCount), maxInflight: int(maxInflight),
 		maxElements: maxElements, maxBytes: maxBytes, overflow: overflow,
@@ -213,6 +219,7 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 	w.mFailed = walMetrics.failed.With(w.labels)
 	w.mRefused = walMetrics.refused.With(w.labels)
 	w.mDroppedNew = walMetrics.dropped.With(prometheus.Labels{"pipeline": env.Pipeline, "operator": env.Node, "policy": "drop_newest"})
+	w.mDroppedOld = walMetrics.dropped.With(prometheus.Labels{"pipeline": env.Pipeline, "operator": env.Node, "policy": "drop_oldest"})
 	w.mBacklog = walMetrics.backlog.With(w.labels)
 	w.mBacklogBytes = walMetrics.backlogBytes.With(w.labels)
 	w.mInflight = walMetrics.inflight.With(w.labels)
@@ -284,6 +291,7 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 		// drop_newest: discarded on purpose, counted; ack upstream so a
 		// source that can re-send does not keep offering it.
 		w.mDroppedNew.Inc()
+		w.nDropped++
 		if ev.Transactional {
 			c.Upstream(event.Insight{Action: event.ActAck, ID: ev.ID})
 		}
@@ -318,6 +326,18 @@ func (w *walOp) hold(c *pipeline.Context, ev *event.Event) {
 		return
 	}
 	w.held = append(w.held, ev)
+}
+
+// onDrop is called by the log for each record drop_oldest discards. A record
+// already emitted and awaiting its ack is still on its way and may arrive;
+// it is counted apart, and its ack or fail is ignored (the log has let it go).
+func (w *walOp) onDrop(seq uint64) {
+	w.nDropped++
+	w.mDroppedOld.Inc()
+	if _, ok := w.inflight[seq]; ok {
+		delete(w.inflight, seq)
+		w.nDroppedInFlight++
+	}
 }
 
 func (w *walOp) atCapacity() bool {
@@ -454,19 +474,35 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 		if in.ID.Source != w.src {
 			return true
 		}
+		// Re-send from the first failed event still ours: one that
+		// drop_oldest let go while it was in flight is not re-sent.
+		resend := uint64(0)
 		for s := in.ID.Start; s <= in.ID.End; s++ {
+			if _, ok := w.inflight[s]; !ok {
+				continue
+			}
 			delete(w.inflight, s)
 			w.mFailed.Inc()
 			w.nFailed++
+			if resend == 0 {
+				resend = s
+			}
 		}
-		if in.ID.Start < w.next {
-			w.next = in.ID.Start
+		if resend == 0 {
+			return false
+		}
+		if resend < w.next {
+			w.next = resend
 		}
 		// Back off before re-sending so a sink that fails at once (it is
-		// down, or the event cannot be encoded) does not spin.
-		w.retryAt = time.Now().Add(w.backoff)
-		if w.backoff *= 2; w.backoff > maxRetryBackoff {
-			w.backoff = maxRetryBackoff
+		// down, or the event cannot be encoded) does not spin. A burst of
+		// fails (a connection dropping with hundreds in flight) is one
+		// round: the backoff grows once per round, not once per event.
+		if now := time.Now(); !now.Before(w.retryAt) {
+			w.retryAt = now.Add(w.backoff)
+			if w.backoff *= 2; w.backoff > maxRetryBackoff {
+				w.backoff = maxRetryBackoff
+			}
 		}
 		return false
 	}
@@ -486,7 +522,7 @@ func (w *walOp) Close() error {
 	st := w.log.Stats()
 	w.logger.Info("qos::wal closed", "wal", w.url, "dir", w.dir,
 		"stored", w.nStored, "emitted", w.nEmitted, "acked", w.nAcked, "failed", w.nFailed,
-		"refused", w.nRefused, "dropped", st.Dropped, "backlog", st.Records)
+		"refused", w.nRefused, "dropped", w.nDropped, "dropped_in_flight", w.nDroppedInFlight, "backlog", st.Records)
 	err := w.log.Close()
 	close(w.commits)
 	w.watchWG.Wait()

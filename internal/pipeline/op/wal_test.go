@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 	"pgregory.net/rapid"
 
@@ -36,6 +38,7 @@ type sink struct {
 	got    []*event.Event
 	decide func(ev *event.Event, attempt int) event.Action
 	tries  map[event.EventID]int
+	back   pipeline.Upstream // the contraflow path of the last Send
 }
 
 func (s *sink) Name() string { return "test-sink" }
@@ -46,6 +49,7 @@ func (s *sink) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) 
 		s.tries = map[event.EventID]int{}
 	}
 	s.tries[ev.ID]++
+	s.back = back
 	act := event.ActAck
 	if s.decide != nil {
 		act = s.decide(ev, s.tries[ev.ID])
@@ -269,6 +273,56 @@ func TestWALBlockTripsUpstream(t *testing.T) {
 	}
 	waitFor(t, "the breaker to trip upstream", func() bool { return h.up.count(event.ActTrigger) == 1 })
 	h.stop(t)
+}
+
+// TestWALDropOldestInFlight fills a drop_oldest WAL whose sink holds every
+// event unanswered, so the oldest events are in flight when newer ones push
+// them out. Their later fail must not re-send them (the log let them go),
+// the ones still stored must be re-sent, and each drop is counted once.
+func TestWALDropOldestInFlight(t *testing.T) {
+	var mu sync.Mutex
+	var held []event.EventID
+	answer := false
+	s := &sink{decide: func(ev *event.Event, _ int) event.Action {
+		mu.Lock()
+		defer mu.Unlock()
+		if answer {
+			return event.ActAck
+		}
+		held = append(held, ev.ID)
+		return event.ActNone
+	}}
+	dropped := op.DroppedCounter("/pipeline/test/01", "w", "drop_oldest")
+	before := testutil.ToFloat64(dropped)
+	h := startQuery(t, fmt.Sprintf(walQuery, 10, "drop_oldest"), t.TempDir(), s)
+	for i := 0; i < 10; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "10 events in flight", func() bool { mu.Lock(); defer mu.Unlock(); return len(held) == 10 })
+	for i := 10; i < 15; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "5 drops", func() bool { return testutil.ToFloat64(dropped)-before == 5 })
+	// The sink gives up on everything it held (its connection dropped).
+	mu.Lock()
+	answer = true
+	ins := held
+	mu.Unlock()
+	s.mu.Lock()
+	b := s.back
+	s.mu.Unlock()
+	for _, id := range ins {
+		b.Contraflow(event.Insight{Action: event.ActFail, ID: id})
+	}
+	waitFor(t, "ids 5..14 delivered", func() bool { return len(s.events()) >= 10 })
+	time.Sleep(50 * time.Millisecond)
+	h.stop(t)
+	if got, want := ids(s.events()), []int64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %v, want %v (ids 0..4 were dropped in flight and must not be re-sent)", got, want)
+	}
+	if n := testutil.ToFloat64(dropped) - before; n != 5 {
+		t.Fatalf("%v drops counted, want 5", n)
+	}
 }
 
 func TestWALParamErrors(t *testing.T) {

@@ -1,0 +1,8 @@
+package op
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// DroppedCounter exposes the drop counter of one operator to the tests.
+func DroppedCounter(pipeline, operator, policy string) prometheus.Counter {
+	return walMetrics.dropped.With(prometheus.Labels{"pipeline": pipeline, "operator": operator, "policy": policy})
+}
