@@ -34,6 +34,15 @@ type SignalHandler interface {
 	OnSignal(c *Context) error
 }
 
+// Answerer is implemented by operators that answer upstream (through
+// Context.Upstream, exactly once) for every transactional event they
+// accept, as qos::wal does once an event is stored. The pipeline then waits
+// for that answer as it waits for a sink's, instead of acking the event
+// when it reaches no output.
+type Answerer interface {
+	AnswersUpstream()
+}
+
 // Closer is implemented by operators that hold resources.
 type Closer interface {
 	Close() error
@@ -47,11 +56,18 @@ type Context struct {
 }
 
 // Emit sends ev out of the operator's output port.
-func (c *Context) Emit(port string, ev *event.Event) { c.p.emitFrom(c.node, port, ev) }
+// A transactional event is tracked from here: it is acked or failed back to
+// this operator once every sink and Answerer it reached answered, or acked
+// when it reached none.
+func (c *Context) Emit(port string, ev *event.Event) {
+	f := c.p.traceBegin(ev)
+	c.p.emitFrom(c.node, port, ev)
+	c.p.traceEnd(ev.ID, f, c.node.order+1)
+}
 
 // Upstream sends an insight upstream from this operator: it passes through
 // the operators before it and reaches the sources.
-func (c *Context) Upstream(in event.Insight) { c.p.contraflowFrom(c.node, in) }
+func (c *Context) Upstream(in event.Insight) { c.p.answerFrom(c.node.order, in) }
 
 // Wake asks the pipeline to call the operator's OnSignal soon. Safe from any
 // goroutine (e.g. a durability callback).

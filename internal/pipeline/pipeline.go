@@ -99,8 +99,14 @@ type Pipeline struct {
 	warnedPorts map[string]bool
 }
 
-// fan tracks a transactional event sent to several outputs: it is acked
-// upstream only when every output acked, and failed when any failed.
+// fan tracks the answers a transactional event is owed while it travels
+// the graph: one per output it was sent to and per Answerer operator it
+// reached, plus one while it is still being routed. It is acked upstream
+// once every answer came and all were acks, failed if any was a fail, and
+// acked at once if it reached nothing that will answer (a `where` filtered
+// it out, a script dropped it, or its port is linked to nothing): so a WAL
+// before a filter or before several sinks neither fills up with events
+// nobody answers nor lets one sink's ack hide another's fail.
 type fan struct {
 	pending int
 	failed  bool
@@ -294,9 +300,66 @@ func (p *Pipeline) accept(in inbound) {
 	n, ok := p.nodes[in.port]
 	if !ok {
 		p.log.Error("event for unknown input port dropped", "port", in.port)
+		if in.ev.Transactional && in.from != nil {
+			in.from.Contraflow(event.Insight{Action: event.ActFail, ID: in.ev.ID, Reason: "no input port " + in.port})
+		}
 		return
 	}
+	f := p.traceBegin(in.ev)
 	p.deliver(n, in.port, in.ev)
+	p.traceEnd(in.ev.ID, f, len(p.order))
+}
+
+// traceBegin opens (or joins) the answer tracking of a transactional event
+// about to be routed; traceEnd closes it once the routing returned, from
+// position order (whose contraflow handlers see the outcome).
+func (p *Pipeline) traceBegin(ev *event.Event) *fan {
+	if !ev.Transactional {
+		return nil
+	}
+	f := p.fans[ev.ID]
+	if f == nil {
+		f = &fan{}
+		p.fans[ev.ID] = f
+	}
+	f.pending++
+	return f
+}
+
+func (p *Pipeline) traceEnd(id event.EventID, f *fan, order int) {
+	if f == nil {
+		return
+	}
+	p.settle(id, f, event.Insight{Action: event.ActAck, ID: id}, order, false)
+}
+
+// settle counts one answer for the event tracked by f (an ack or a fail
+// from a sink or an operator, or the end of its routing when counted is
+// false: that one only releases the routing's hold). When none is owed any
+// more, the outcome goes upstream from position order.
+func (p *Pipeline) settle(id event.EventID, f *fan, in event.Insight, order int, counted bool) {
+	if counted && in.Action == event.ActFail && !f.failed {
+		f.failed, f.reason = true, in.Reason
+	}
+	if f.pending--; f.pending > 0 {
+		return
+	}
+	delete(p.fans, id)
+	out := event.Insight{Action: event.ActAck, ID: id}
+	if f.failed {
+		out.Action, out.Reason = event.ActFail, f.reason
+	}
+	p.contraflowFromOrder(order, out)
+}
+
+// owe counts one more answer for a transactional event, if it is tracked.
+func (p *Pipeline) owe(ev *event.Event) {
+	if !ev.Transactional {
+		return
+	}
+	if f := p.fans[ev.ID]; f != nil {
+		f.pending++
+	}
 }
 
 // deliver hands ev to node n's port and runs the graph from there.
@@ -308,7 +371,17 @@ func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 		p.output(n.id, ev)
 	case nodeOperator:
 		c := &Context{p: p, node: n}
+		_, answers := n.op.(Answerer)
+		if answers {
+			p.owe(ev)
+		}
 		if err := n.op.OnEvent(c, port, ev); err != nil {
+			if answers && ev.Transactional {
+				// It will not answer for an event it refused.
+				if f := p.fans[ev.ID]; f != nil {
+					f.pending--
+				}
+			}
 			p.operatorError(n, ev, err)
 		}
 	}
@@ -325,6 +398,14 @@ func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
 		return
 	}
 	if ev.Transactional {
+		if f := p.fans[ev.ID]; f != nil {
+			// Failed on this branch: the event fails once its routing
+			// and every other branch are done.
+			if !f.failed {
+				f.failed, f.reason = true, err.Error()
+			}
+			return
+		}
 		p.contraflowFrom(n, event.Insight{Action: event.ActFail, ID: ev.ID, Reason: err.Error()})
 	}
 }
@@ -344,25 +425,20 @@ func (p *Pipeline) output(port string, ev *event.Event) {
 	outs := p.outputs[port]
 	if len(outs) == 0 {
 		// Nothing is linked to this port: the event goes nowhere, as in
-		// Tremor. Say so once, and ack a transactional event so that a WAL
-		// before it does not hold it (and fill up) forever.
+		// Tremor. Say so once; nothing answers for it, so its tracking
+		// acks it (a WAL before it must not hold it forever).
 		if !p.warnedPorts[port] {
 			p.warnedPorts[port] = true
 			p.log.Warn("events leave through a port that no binding links; they are discarded", "port", port)
 		}
-		if ev.Transactional {
-			p.handleInsight(event.Insight{Action: event.ActAck, ID: ev.ID})
-		}
 		return
-	}
-	if ev.Transactional && len(outs) > 1 {
-		p.fans[ev.ID] = &fan{pending: len(outs)}
 	}
 	for i, o := range outs {
 		e := ev
 		if i < len(outs)-1 {
 			e = ev.Clone()
 		}
+		p.owe(e)
 		if err := o.Send(p.runCtx, e, p); err != nil {
 			if e.Transactional {
 				p.handleInsight(event.Insight{Action: event.ActFail, ID: e.ID, Reason: fmt.Sprintf("%s: %v", o.Name(), err)})
@@ -388,22 +464,19 @@ func (p *Pipeline) drainContraflow() {
 
 // handleInsight processes an insight arriving from an output.
 func (p *Pipeline) handleInsight(in event.Insight) {
+	p.answerFrom(len(p.order), in)
+}
+
+// answerFrom routes an insight upstream from position order; an ack or
+// fail of a tracked event is counted there and goes on once all are in.
+func (p *Pipeline) answerFrom(order int, in event.Insight) {
 	if in.Action == event.ActAck || in.Action == event.ActFail {
 		if f, ok := p.fans[in.ID]; ok {
-			f.pending--
-			if in.Action == event.ActFail && !f.failed {
-				f.failed, f.reason = true, in.Reason
-			}
-			if f.pending > 0 {
-				return
-			}
-			delete(p.fans, in.ID)
-			if f.failed {
-				in.Action, in.Reason = event.ActFail, f.reason
-			}
+			p.settle(in.ID, f, in, order, true)
+			return
 		}
 	}
-	p.contraflowFromOrder(len(p.order), in)
+	p.contraflowFromOrder(order, in)
 }
 
 func (p *Pipeline) contraflowFrom(n *node, in event.Insight) {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +196,53 @@ func TestQuiesceWaitsForQueuedEvents(t *testing.T) {
 	}
 	if o.n() != 10 {
 		t.Fatalf("quiesce returned with %d of 10 processed", o.n())
+	}
+}
+
+// dropOp drops every event; errOp fails every event.
+type dropOp struct{}
+
+func (dropOp) OnEvent(*Context, string, *event.Event) error { return nil }
+
+type errOp struct{}
+
+func (errOp) OnEvent(*Context, string, *event.Event) error { return errors.New("boom") }
+
+// A transactional event that reaches no output (an operator dropped it, or
+// its port is linked to nothing) is acked upstream once; one that fails in
+// an operator with no `err` output linked is failed once.
+func TestEventsReachingNoOutputAreAnswered(t *testing.T) {
+	cases := []struct {
+		name    string
+		op      Operator
+		connect bool
+		want    event.Action
+	}{
+		{"dropped by an operator", dropOp{}, true, event.ActAck},
+		{"port linked to nothing", &passOp{}, false, event.ActAck},
+		{"operator error, no err output", errOp{}, true, event.ActFail},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := chain(t, tc.op)
+			o := &recOut{name: "o"}
+			if tc.connect {
+				_ = p.Connect("out", o)
+			}
+			up := &recUp{}
+			stop := run(t, p)
+			ev := &event.Event{ID: event.NewEventID(event.NewSourceID(), 0, 1), Data: int64(1), Transactional: true}
+			_ = p.Send(context.Background(), ev, up)
+			eventually(t, func() bool { return len(up.got()) >= 1 })
+			time.Sleep(20 * time.Millisecond)
+			stop()
+			got := up.got()
+			if len(got) != 1 || got[0].Action != tc.want || got[0].ID != ev.ID {
+				t.Fatalf("upstream got %v, want one %v", got, tc.want)
+			}
+			if o.n() != 0 {
+				t.Fatalf("%d events reached the output", o.n())
+			}
+		})
 	}
 }

@@ -516,6 +516,10 @@ func (w *walOp) updateGauges() {
 	w.mInflight.Set(float64(len(w.inflight)))
 }
 
+// AnswersUpstream: the WAL acks every transactional event it accepts once
+// it is durable (or fails it when it cannot store it).
+func (w *walOp) AnswersUpstream() {}
+
 // Close closes the log (flushing and persisting its cursor), then stops the
 // watcher once every pending commit has completed.
 func (w *walOp) Close() error {

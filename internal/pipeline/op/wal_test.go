@@ -122,7 +122,7 @@ func startWAL(t *testing.T, dataDir string, maxElements int, overflow string, s 
 }
 
 // startQuery builds and runs a pipeline from trickle text with s on `out`.
-func startQuery(t *testing.T, src, dataDir string, s *sink) *harness {
+func startQuery(t *testing.T, src, dataDir string, s *sink, more ...portSink) *harness {
 	t.Helper()
 	q, err := parser.ParseQuery("test.trickle", []byte(src))
 	if err != nil {
@@ -136,12 +136,23 @@ func startQuery(t *testing.T, src, dataDir string, s *sink) *harness {
 	if err := p.Connect("out", s); err != nil {
 		t.Fatal(err)
 	}
+	for _, m := range more {
+		if err := p.Connect(m.port, m.sink); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h := &harness{p: p, sink: s, up: &upstream{}, done: make(chan error, 1), src: event.NewSourceID()}
 	p.AddUpstream(h.up)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.done <- p.Run(ctx) }()
 	return h
+}
+
+// portSink is one more sink, on another output port.
+type portSink struct {
+	port string
+	sink *sink
 }
 
 func (h *harness) send(t *testing.T, data event.Value, transactional bool) {
@@ -323,6 +334,70 @@ func TestWALDropOldestInFlight(t *testing.T) {
 	if n := testutil.ToFloat64(dropped) - before; n != 5 {
 		t.Fatalf("%v drops counted, want 5", n)
 	}
+}
+
+// TestWALFilteredEventsAreAcked: events a `where` after the WAL filters out
+// reach no sink, so nothing would ever answer for them; the pipeline acks
+// them, or a block-policy WAL would fill with them and stall its sources.
+func TestWALFilteredEventsAreAcked(t *testing.T) {
+	dir := t.TempDir()
+	s := &sink{}
+	h := startQuery(t, `
+define qos::wal operator w with read_count = 20, max_elements = 10 end;
+create operator w;
+select event from in into w;
+select event from w where event.id % 2 == 0 into out;
+`, dir, s)
+	for i := 0; i < 60; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "the 30 even ids", func() bool { return len(s.events()) == 30 })
+	h.stop(t)
+	// The same WAL without the filter: nothing comes back, the odd ids
+	// were acked when the filter dropped them.
+	s2 := &sink{}
+	h2 := startQuery(t, `
+define qos::wal operator w with read_count = 20, max_elements = 10 end;
+create operator w;
+select event from in into w;
+select event from w into out;
+`, dir, s2)
+	time.Sleep(100 * time.Millisecond)
+	h2.stop(t)
+	if got := ids(s2.events()); len(got) != 0 {
+		t.Fatalf("filtered events stayed in the WAL and came back: %v", got)
+	}
+}
+
+// TestWALFanOutInGraphWaitsForEverySink: the WAL's output feeds two selects
+// into two ports. An event is acked in the log only when both sinks acked;
+// when one fails it, it is re-sent (duplicates for the other, never loss).
+func TestWALFanOutInGraphWaitsForEverySink(t *testing.T) {
+	good := &sink{}
+	flaky := &sink{decide: func(ev *event.Event, attempt int) event.Action {
+		if id, _ := ev.Data.(*event.Record).Get("id"); id.(int64)%4 == 1 && attempt == 1 {
+			return event.ActFail
+		}
+		return event.ActAck
+	}}
+	h := startQuery(t, `
+define qos::wal operator w with read_count = 20, max_elements = 1000 end;
+create operator w;
+select event from in into w;
+select event from w into out;
+select event from w into err;
+`, t.TempDir(), good, portSink{"err", flaky})
+	for i := 0; i < 40; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "every id at the flaky sink", func() bool {
+		seen := map[int64]bool{}
+		for _, id := range ids(flaky.events()) {
+			seen[id] = true
+		}
+		return len(seen) == 40
+	})
+	h.stop(t)
 }
 
 func TestWALParamErrors(t *testing.T) {
