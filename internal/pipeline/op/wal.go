@@ -423,6 +423,11 @@ func (w *walOp) emit(c *pipeline.Context) error {
 	}
 	for _, r := range recs {
 		w.next = r.Seq + 1
+		if _, busy := w.inflight[r.Seq]; busy {
+			// Still awaiting its answer (a fail of an earlier event
+			// rewound the read position): not sent twice.
+			continue
+		}
 		ev, err := DecodeStored(r.Data)
 		if err != nil {
 			// The log verified the record's checksum, so this is a format

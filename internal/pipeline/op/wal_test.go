@@ -238,6 +238,38 @@ func TestWALResendsOnFail(t *testing.T) {
 	h.stop(t)
 }
 
+// TestWALFailResendsOnlyTheFailed: a fail of one event rewinds the WAL's
+// read position, but events after it that are still awaiting their answer
+// are not sent a second time.
+func TestWALFailResendsOnlyTheFailed(t *testing.T) {
+	s := &sink{decide: func(ev *event.Event, attempt int) event.Action {
+		if id, _ := ev.Data.(*event.Record).Get("id"); id.(int64) == 0 {
+			if attempt == 1 {
+				return event.ActFail
+			}
+			return event.ActAck
+		}
+		return event.ActNone // the rest stay in flight
+	}}
+	h := startWAL(t, t.TempDir(), 1000, "block", s)
+	for i := 0; i < 10; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "the failed event re-sent", func() bool { return len(s.events()) == 1 })
+	time.Sleep(300 * time.Millisecond) // a few more scheduling steps
+	h.stop(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.tries) != 10 {
+		t.Fatalf("%d distinct events sent, want 10", len(s.tries))
+	}
+	for id, n := range s.tries {
+		if id.Start != 1 && n != 1 {
+			t.Errorf("event %v sent %d times while in flight", id, n)
+		}
+	}
+}
+
 func TestWALRestartResendsUnacked(t *testing.T) {
 	dir := t.TempDir()
 	// First run: the sink never answers, so nothing is acked.
