@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/temblor-dev/temblor/internal/wal"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden expected.txt files")
@@ -87,5 +89,39 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 	}
 	if code := Main([]string{"server", "run", "-f", "/nonexistent/x.yaml"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "no such file") {
 		t.Fatalf("missing file: %d %s", code, errb.String())
+	}
+}
+
+// TestValidateTouchesNothing: `--validate` checks the tutorial without
+// creating --data-dir or opening its WAL, so it also works beside a running
+// engine that holds the WAL's lock.
+func TestValidateTouchesNothing(t *testing.T) {
+	cfg, err := filepath.Abs("../../examples/tutorial/etc/tremor/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	var out, errb bytes.Buffer
+	if code := Main([]string{"server", "run", "--validate", "--data-dir", dataDir, "-f", cfg}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	if !strings.HasPrefix(out.String(), "ok: ") {
+		t.Errorf("no summary: %q", out.String())
+	}
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Errorf("--validate created %s (%v)", dataDir, err)
+	}
+
+	// The engine's WAL directory is locked by another opener.
+	walDir := filepath.Join(dataDir, "wal", "main", "01", "on_disk_wal")
+	l, err := wal.Open(walDir, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	out.Reset()
+	errb.Reset()
+	if code := Main([]string{"server", "run", "--validate", "--data-dir", dataDir, "-f", cfg}, &out, &errb); code != 0 {
+		t.Fatalf("beside a running engine: exit %d: %s%s", code, out.String(), errb.String())
 	}
 }

@@ -53,7 +53,7 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 	}
 	reg := prometheus.NewRegistry()
 	op.RegisterMetrics(reg)
-	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout})
+	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout, Validate: c.Validate})
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}

@@ -21,6 +21,8 @@ type BuildEnv struct {
 	Logger  *slog.Logger
 	Metrics prometheus.Registerer
 	Options Options
+	// Validate builds the graph for checking only (see OpEnv.Validate).
+	Validate bool
 }
 
 // Implicit streams of every pipeline.
@@ -182,7 +184,7 @@ func (b *builder) createOperator(s *ast.OperatorCreate) error {
 	}
 	n := &node{id: s.ID, kind: nodeOperator}
 	b.addNode(n)
-	op, err := spec.New(OpEnv{Pipeline: b.p.url, Node: s.ID, DataDir: b.env.DataDir, Logger: n.log, Metrics: b.env.Metrics}, prm)
+	op, err := spec.New(OpEnv{Pipeline: b.p.url, Node: s.ID, DataDir: b.env.DataDir, Logger: n.log, Metrics: b.env.Metrics, Validate: b.env.Validate}, prm)
 	if err != nil {
 		delete(b.p.nodes, s.ID)
 		return err

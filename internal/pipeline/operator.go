@@ -204,6 +204,9 @@ type OpEnv struct {
 	Logger  *slog.Logger
 	// Metrics is where the operator registers its collectors (may be nil).
 	Metrics prometheus.Registerer
+	// Validate is set by `--validate`: check the parameters and return an
+	// operator that will never run, without touching disk or network.
+	Validate bool
 }
 
 // OperatorSpec describes an operator kind such as "qos::wal".

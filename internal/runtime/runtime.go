@@ -37,6 +37,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Pipeline tunes every pipeline instance.
 	Pipeline pipeline.Options
+	// Validate builds everything for checking only: no --data-dir is
+	// created and no WAL is opened (a running engine may hold them).
+	Validate bool
 }
 
 // Runtime is a deployment's running graph.
@@ -64,7 +67,7 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	if opts.DataDir != "" {
+	if opts.DataDir != "" && !opts.Validate {
 		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating --data-dir: %w", err)
 		}
@@ -303,7 +306,7 @@ func (r *Runtime) pipeline(u config.PortURL, queries map[string]*ast.Query) (*pi
 		sort.Strings(known)
 		return nil, fmt.Errorf("pipeline %q was not loaded (loaded: %s)", u.ID, strings.Join(known, ", "))
 	}
-	p, err := pipeline.Build(q, url, pipeline.BuildEnv{DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline})
+	p, err := pipeline.Build(q, url, pipeline.BuildEnv{DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline, Validate: r.opts.Validate})
 	if err != nil {
 		return nil, &artefactError{prettyLangError(err, q.Src)}
 	}
