@@ -137,7 +137,7 @@ func (b *builder) checkFree(id string, pos lang.Pos) error {
 
 func (b *builder) params(defn string, kind string, pos lang.Pos, lists ...[]ast.Param) (*Params, error) {
 	vals := map[string]event.Value{}
-	where := map[string]string{}
+	where := map[string]lang.Pos{}
 	for _, list := range lists {
 		for _, prm := range list {
 			v, err := interp.EvalConst(prm.Value)
@@ -145,10 +145,10 @@ func (b *builder) params(defn string, kind string, pos lang.Pos, lists ...[]ast.
 				return nil, err
 			}
 			vals[prm.Name] = v
-			where[prm.Name] = b.where(prm.P)
+			where[prm.Name] = prm.P
 		}
 	}
-	return NewParams(defn, kind, b.where(pos), vals, where), nil
+	return NewParams(defn, kind, b.q.File, pos, vals, where), nil
 }
 
 func (b *builder) createOperator(s *ast.OperatorCreate) error {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang"
 	"github.com/temblor-dev/temblor/internal/registry"
 )
 
@@ -85,31 +87,39 @@ type Params struct {
 	Defn   string // the definition's id
 	Kind   string // e.g. "qos::wal"
 	Values map[string]event.Value
-	pos    map[string]string // param name → "file:line:col"
-	where  string            // position of the definition
+	file   string
+	pos    map[string]lang.Pos // param name → its position
+	where  lang.Pos            // position of the definition
 	used   map[string]bool
 }
 
-// NewParams builds Params; pos maps names to positions, where is the
-// position of the definition. Used by the graph builder and by tests.
-func NewParams(defn, kind, where string, values map[string]event.Value, pos map[string]string) *Params {
+// NewParams builds Params; pos maps names to their positions in file,
+// where is the position of the definition. Used by the graph builder and by
+// tests.
+func NewParams(defn, kind, file string, where lang.Pos, values map[string]event.Value, pos map[string]lang.Pos) *Params {
 	if values == nil {
 		values = map[string]event.Value{}
 	}
 	if pos == nil {
-		pos = map[string]string{}
+		pos = map[string]lang.Pos{}
 	}
-	return &Params{Defn: defn, Kind: kind, Values: values, pos: pos, where: where, used: map[string]bool{}}
+	return &Params{Defn: defn, Kind: kind, Values: values, file: file, pos: pos, where: where, used: map[string]bool{}}
 }
 
 // Errorf returns an error positioned at param name (or at the definition
 // when the param is absent).
+// The error is a *lang.Error, so it prints with the line and a caret.
 func (p *Params) Errorf(name, format string, args ...any) error {
-	where := p.pos[name]
-	if where == "" {
-		where = p.where
+	where, ok := p.pos[name]
+	end := where
+	if ok {
+		end.Col += len(name) // underline the parameter's name
+		end.Offset += len(name)
+	} else {
+		where, end = p.where, p.where
 	}
-	return fmt.Errorf("%s: %s operator %s: %s", where, p.Kind, p.Defn, fmt.Sprintf(format, args...))
+	return &lang.Error{File: p.file, Pos: where, End: end,
+		Msg: fmt.Sprintf("%s operator %s: %s", p.Kind, p.Defn, fmt.Sprintf(format, args...))}
 }
 
 // Has reports whether name was given.
@@ -170,7 +180,7 @@ func (p *Params) CheckUnknown() error {
 		known = append(known, k)
 	}
 	sort.Strings(known)
-	var errs []string
+	var errs []error
 	names := make([]string, 0, len(p.Values))
 	for k := range p.Values {
 		names = append(names, k)
@@ -185,12 +195,9 @@ func (p *Params) CheckUnknown() error {
 			msg += fmt.Sprintf(" (did you mean `%s`?)", s)
 		}
 		msg += "; accepted: " + strings.Join(known, ", ")
-		errs = append(errs, p.Errorf(k, "%s", msg).Error())
+		errs = append(errs, p.Errorf(k, "%s", msg))
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // OpEnv is what an operator constructor receives besides its params.

@@ -18,6 +18,13 @@ func (e *prettyError) Unwrap() error { return e.err }
 // prettyLangError renders trickle errors with the offending line and a
 // caret; other errors pass through.
 func prettyLangError(err error, src []byte) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, prettyLangError(e, src))
+		}
+		return errors.Join(out...)
+	}
 	var le *lang.Error
 	if errors.As(err, &le) {
 		return &prettyError{err: le, text: le.Pretty(src)}
