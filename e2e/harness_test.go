@@ -20,6 +20,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	// Linked in only so that this test binary depends on everything the
+	// temblor binary does: `go test` then re-runs these tests, instead of
+	// reporting a cached pass, whenever any of that code changed.
+	_ "github.com/temblor-dev/temblor/internal/cli"
 )
 
 var temblorBin string
