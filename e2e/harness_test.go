@@ -21,15 +21,20 @@ import (
 
 	"github.com/coder/websocket"
 
-	// Linked in only so that this test binary depends on everything the
-	// temblor binary does: `go test` then re-runs these tests, instead of
-	// reporting a cached pass, whenever any of that code changed.
-	_ "github.com/temblor-dev/temblor/internal/cli"
+	"github.com/temblor-dev/temblor/internal/cli"
 )
 
 var temblorBin string
 
 func TestMain(m *testing.M) {
+	// With TEMBLOR_E2E_AS_CLI=1 this binary is the temblor CLI itself.
+	// Mostly this makes the test binary contain all of the engine's code,
+	// so that `go test` re-runs these tests whenever that code changed
+	// instead of reporting a cached pass (the engine under test is built
+	// below with `go build`, which the test cache cannot see).
+	if os.Getenv("TEMBLOR_E2E_AS_CLI") == "1" {
+		os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	dir, err := os.MkdirTemp("", "temblor-e2e-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
