@@ -147,6 +147,37 @@ func (l *loader) addPipeline(f string) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlProblemLine finds the first line at which src stops being valid
+// YAML: the shortest prefix, ending at or after line from, that fails to
+// parse. yaml.v3 reports the start of the enclosing block (line from),
+// which for a mis-indented key is often several lines above the mistake.
+func yamlProblemLine(src []byte, from int) int {
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	if len(lines) > 5000 {
+		return from // not worth the quadratic search
+	}
+	for k := max(from, 1); k <= len(lines); k++ {
+		if !yamlValid(bytes.Join(lines[:k], nil)) {
+			return k
+		}
+	}
+	return from
+}
+
+func yamlValid(src []byte) bool {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
 func (l *loader) loadFile(f string) {
 	src, err := os.ReadFile(f)
 	if err != nil {
@@ -166,6 +197,12 @@ func (l *loader) loadFile(f string) {
 			if m := yamlLine.FindStringSubmatch(msg); m != nil {
 				pos.Line, _ = strconv.Atoi(m[1])
 				msg = m[2]
+				// yaml.v3 names the line where the enclosing block
+				// starts; point at the line that breaks it instead.
+				if at := yamlProblemLine(src, pos.Line); at != pos.Line {
+					msg += fmt.Sprintf(" (in the block that starts at line %d)", pos.Line)
+					pos.Line = at
+				}
 				// yaml.v3 gives no column: point at the start of the line's text.
 				lines := strings.Split(string(src), "\n")
 				if pos.Line >= 1 && pos.Line <= len(lines) {
