@@ -82,6 +82,21 @@ type wsSinkRun struct {
 	conn        *websocket.Conn
 	unconfirmed []*Message
 	tripped     bool
+	// while the breaker is open: since when, how many dials failed, and
+	// when that was last logged
+	downSince time.Time
+	attempts  int
+	lastNag   time.Time
+}
+
+// stillDownEvery is how often a lasting outage is logged again.
+const stillDownEvery = 30 * time.Second
+
+func (r *wsSinkRun) trip(msg, reason string, args ...any) {
+	r.tripped = true
+	r.downSince, r.lastNag, r.attempts = time.Now(), time.Now(), 0
+	r.s.log.Warn(msg, append([]any{"url", r.s.url}, args...)...)
+	r.reply.Trigger(reason)
 }
 
 func (r *wsSinkRun) failAll(reason string) {
@@ -99,9 +114,7 @@ func (r *wsSinkRun) drop(reason string) {
 		r.conn = nil
 	}
 	if !r.tripped {
-		r.tripped = true
-		r.s.log.Warn("websocket offramp disconnected: circuit breaker open", "url", r.s.url, "reason", reason)
-		r.reply.Trigger(reason)
+		r.trip("websocket offramp disconnected: circuit breaker open; reconnecting with backoff", reason, "reason", reason)
 	}
 }
 
@@ -165,10 +178,13 @@ func (s *wsSink) Run(ctx context.Context, in <-chan *Message, reply Reply) error
 				if ctx.Err() != nil {
 					return nil
 				}
+				r.attempts++
 				if !r.tripped {
-					r.tripped = true
-					s.log.Warn("websocket offramp cannot connect: circuit breaker open", "url", s.url, "err", err)
-					reply.Trigger("cannot connect to " + s.url + ": " + err.Error())
+					r.trip("websocket offramp cannot connect: circuit breaker open; retrying with backoff", "cannot connect to "+s.url+": "+err.Error(), "err", err)
+				} else if time.Since(r.lastNag) >= stillDownEvery {
+					r.lastNag = time.Now()
+					s.log.Warn("websocket offramp still cannot connect", "url", s.url, "down_for", time.Since(r.downSince).Round(time.Second).String(),
+						"attempts", r.attempts, "err", err)
 				}
 				// Wait before retrying; fail whatever arrives meanwhile (a
 				// WAL upstream re-sends it after the restore).
@@ -197,7 +213,11 @@ func (s *wsSink) Run(ctx context.Context, in <-chan *Message, reply Reply) error
 			c.CloseRead(context.Background())
 			r.conn = c
 			bo.Reset()
-			s.log.Info("websocket offramp connected", "url", s.url)
+			if r.tripped {
+				s.log.Info("websocket offramp connected", "url", s.url, "after_outage_of", time.Since(r.downSince).Round(time.Millisecond).String())
+			} else {
+				s.log.Info("websocket offramp connected", "url", s.url)
+			}
 			r.tripped = false
 			reply.Restore()
 		}
