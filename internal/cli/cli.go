@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/temblor-dev/temblor/internal/wal"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
@@ -94,6 +96,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	slog.SetDefault(c.logger)
 	if err := kctx.Run(&c.Globals); err != nil {
 		var ec *exitError
+		var nw *wal.NotWALDirError
+		if errors.As(err, &nw) {
+			// A wrong argument, not an unhealthy WAL: usage error.
+			fmt.Fprintf(stderr, "temblor: %v\n", err)
+			return 2
+		}
 		if errors.As(err, &ec) {
 			if msg := err.Error(); msg != "" {
 				fmt.Fprintln(stderr, msg)

@@ -125,3 +125,32 @@ func TestValidateTouchesNothing(t *testing.T) {
 		t.Fatalf("beside a running engine: exit %d: %s%s", code, out.String(), errb.String())
 	}
 }
+
+// TestWALToolsOnADataDir: pointing the WAL tools at --data-dir (not at a WAL
+// in it) is a usage error that lists the WALs below, and leaves no LOCK file
+// behind in the directory.
+func TestWALToolsOnADataDir(t *testing.T) {
+	dataDir := t.TempDir()
+	walDir := filepath.Join(dataDir, "wal", "main", "01", "on_disk_wal")
+	l, err := wal.Open(walDir, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"inspect", "check", "export", "repair"} {
+		var out, errb bytes.Buffer
+		code := Main([]string{"wal", cmd, dataDir}, &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), "is not a WAL directory") || !strings.Contains(errb.String(), walDir) {
+			t.Errorf("wal %s DATA_DIR: exit %d, stderr %q", cmd, code, errb.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "LOCK")); !os.IsNotExist(err) {
+		t.Errorf("a LOCK file was left in the data dir (%v)", err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"wal", "check", walDir}, &out, &errb); code != 0 {
+		t.Errorf("wal check on the WAL itself: exit %d: %s", code, errb.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -42,8 +43,8 @@ func (r *Report) Healthy() bool { return len(r.Problems) == 0 }
 // calls fn (if not nil) for each verified record in order.
 func InspectDir(dir string, fn func(rep *Report, seg string, rec Record) error) (*Report, error) {
 	fs := osFS{}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a WAL directory", dir)
+	if err := checkWALDir(dir); err != nil {
+		return nil, err
 	}
 	unlock, pid, err := fs.Lock(join(dir, "LOCK"))
 	if err != nil {
@@ -231,4 +232,78 @@ func RepairDir(dir string, apply bool) ([]string, error) {
 		}
 	}
 	return plan, nil
+}
+
+// isWALDir reports whether dir holds a WAL's files (its lock, cursor or a
+// segment): every directory a Log was opened in has at least its lock.
+func isWALDir(dir string) bool {
+	names, err := osFS{}.List(dir)
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if _, seg := parseSegName(n); seg || n == "LOCK" || n == "cursor" {
+			return true
+		}
+	}
+	return false
+}
+
+// FindDirs lists the WAL directories at or below root (at most 8 levels
+// down, as <data-dir>/wal/<pipeline>/<instance>/<operator> is 4, and at
+// most 10,000 directories looked at).
+func FindDirs(root string) []string {
+	var out []string
+	visited := 0
+	var walk func(dir string, depth int)
+	walk = func(dir string, depth int) {
+		if visited++; visited > 10000 {
+			return // a whole file system was passed; enough looking
+		}
+		if isWALDir(dir) {
+			out = append(out, dir)
+			return
+		}
+		if depth == 8 {
+			return
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range ents {
+			if e.IsDir() {
+				walk(filepath.Join(dir, e.Name()), depth+1)
+			}
+		}
+	}
+	walk(root, 0)
+	return out
+}
+
+// NotWALDirError says a directory given to the tools holds no WAL, and
+// which WAL directories lie below it (a --data-dir, say).
+type NotWALDirError struct {
+	Dir   string
+	Below []string
+}
+
+func (e *NotWALDirError) Error() string {
+	if len(e.Below) == 0 {
+		return fmt.Sprintf("%s is not a WAL directory (it has no segments, cursor or lock file), and none lies below it", e.Dir)
+	}
+	return fmt.Sprintf("%s is not a WAL directory; the WAL directories below it are:\n  %s\npass one of them",
+		e.Dir, strings.Join(e.Below, "\n  "))
+}
+
+// checkWALDir refuses a directory that holds no WAL before the tools touch
+// it (taking the lock would create a LOCK file in it).
+func checkWALDir(dir string) error {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%s is not a WAL directory", dir)
+	}
+	if isWALDir(dir) {
+		return nil
+	}
+	return &NotWALDirError{Dir: dir, Below: FindDirs(dir)}
 }
