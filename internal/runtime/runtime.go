@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/lang/parser"
 	"github.com/temblor-dev/temblor/internal/pipeline"
 	"github.com/temblor-dev/temblor/internal/processor"
+	"github.com/temblor-dev/temblor/internal/wal"
 
 	// Register the operators.
 	_ "github.com/temblor-dev/temblor/internal/pipeline/op"
@@ -397,6 +399,15 @@ func (r *Runtime) Run(ctx context.Context) error {
 		}()
 	}
 	r.log.Info("running", "onramps", len(r.sources), "pipelines", len(r.pipes), "offramps", len(r.sinks))
+	var orphanWG sync.WaitGroup
+	if r.opts.DataDir != "" {
+		orphanWG.Add(1)
+		go func() {
+			defer orphanWG.Done()
+			r.warnOrphanWALs(srcCtx)
+		}()
+	}
+	defer orphanWG.Wait()
 
 	var runErr error
 	select {
@@ -431,6 +442,32 @@ func (r *Runtime) Run(ctx context.Context) error {
 	}
 	r.log.Info("stopped")
 	return runErr
+}
+
+// warnOrphanWALs looks under <data-dir>/wal for WALs that no qos::wal of
+// this deployment opened (their pipeline, instance or operator was renamed
+// or removed) and that still hold unacknowledged events: those events are
+// not delivered by anyone, so say where they are. The WALs in use are
+// locked and skipped.
+func (r *Runtime) warnOrphanWALs(ctx context.Context) {
+	for _, dir := range wal.FindDirs(filepath.Join(r.opts.DataDir, "wal")) {
+		if ctx.Err() != nil {
+			return
+		}
+		rep, err := wal.InspectDir(dir, func(*wal.Report, string, wal.Record) error { return ctx.Err() })
+		if err != nil {
+			if errors.Is(err, wal.ErrLocked) || ctx.Err() != nil {
+				continue // in use, by this engine or another
+			}
+			r.log.Warn("cannot inspect a WAL directory that no qos::wal of this deployment uses", "dir", dir, "err", err)
+			continue
+		}
+		if rep.Unacked > 0 {
+			r.log.Warn("a WAL that no qos::wal of this deployment uses holds undelivered events",
+				"dir", dir, "events", rep.Unacked,
+				"hint", "restore the pipeline, instance and operator names that wrote it to deliver them, or read them with `temblor wal export --events "+dir+"`")
+		}
+	}
 }
 
 func waitOrDeadline(ctx context.Context, wg *sync.WaitGroup) bool {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/temblor-dev/temblor/internal/config"
 	_ "github.com/temblor-dev/temblor/internal/connector"
+	"github.com/temblor-dev/temblor/internal/wal"
 )
 
 func TestMain(m *testing.M) {
@@ -236,4 +239,72 @@ func TestSinkOutage(t *testing.T) {
 		t.Log("no event was in flight at the kill (nothing to fail); the breaker still opened")
 	}
 	t.Logf("%d events before the outage, %d in all, none lost", before, n)
+}
+
+// TestOrphanWALIsReported: a WAL under --data-dir that no qos::wal of the
+// deployment uses (its operator was renamed, say) but that still holds
+// events is named in a warning; the WAL in use is not.
+func TestOrphanWALIsReported(t *testing.T) {
+	dataDir := t.TempDir()
+	orphan := filepath.Join(dataDir, "wal", "main", "01", "old_wal")
+	l, err := wal.Open(orphan, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, c, err := l.Append([]byte("a"), []byte("b"), []byte("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	peer := startPeer(t, "127.0.0.1:0")
+	defer peer.kill()
+	dep, err := config.Load(tutorial(t, "ws://"+peer.addr+"/", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	rt, err := Build(dep, Options{DataDir: dataDir, ShutdownTimeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.Run(ctx) }()
+	waitUntil(t, 10*time.Second, "the orphan warning", func() bool { return strings.Contains(logs.String(), "holds undelivered events") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "dir="+orphan+" events=3") {
+		t.Errorf("the warning does not name the orphan and its 3 events:\n%s", out)
+	}
+	if strings.Count(out, "holds undelivered events") != 1 {
+		t.Errorf("want exactly one orphan warning (the WAL in use is not one):\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
