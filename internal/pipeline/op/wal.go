@@ -32,7 +32,12 @@ const (
 	walHoldCap         = 256 // events held in memory while full (block policy)
 	maxRetryBackoff    = 5 * time.Second
 	minRetryBackoff    = 100 * time.Millisecond
+	// A backlog of at least progressBacklog events is reported every
+	// progressEvery while it lasts, and once more when it has drained.
+	progressBacklog = 1000
 )
+
+var progressEvery = 10 * time.Second
 
 // walOp is the qos::wal operator. It owns its log: events arriving are
 // appended (and acked upstream once durable); stored events are read back
@@ -78,6 +83,10 @@ type walOp struct {
 	// totals for this instance, logged at Close
 	nStored, nEmitted, nAcked, nFailed, nRefused uint64
 	nDropped, nDroppedInFlight                   uint64
+
+	// backlog progress reports
+	backlogSince, progressAt time.Time
+	progressAcked            uint64
 }
 
 type pendingAppend struct {
@@ -523,6 +532,37 @@ func (w *walOp) updateGauges() {
 	w.mBacklog.Set(float64(st.Records))
 	w.mBacklogBytes.Set(float64(st.Bytes))
 	w.mInflight.Set(float64(len(w.inflight)))
+	w.reportProgress(st)
+}
+
+// reportProgress logs a large backlog every progressEvery while it lasts
+// (size, delivery rate, and an estimate of when it will have drained, or
+// that downstream is unavailable), and once more when it has drained.
+func (w *walOp) reportProgress(st wal.Stats) {
+	now := time.Now()
+	if st.Records >= progressBacklog {
+		if w.backlogSince.IsZero() {
+			w.backlogSince, w.progressAt, w.progressAcked = now, now, w.nAcked
+			return
+		}
+		if el := now.Sub(w.progressAt); el >= progressEvery {
+			rate := float64(w.nAcked-w.progressAcked) / el.Seconds()
+			args := []any{"wal", w.url, "backlog", st.Records, "bytes", st.Bytes, "delivered_per_s", int64(rate)}
+			switch {
+			case w.broken:
+				args = append(args, "downstream", "unavailable")
+			case rate >= 1:
+				args = append(args, "drained_in", (time.Duration(float64(st.Records)/rate) * time.Second).Round(time.Second).String())
+			}
+			w.logger.Info("qos::wal backlog", args...)
+			w.progressAt, w.progressAcked = now, w.nAcked
+		}
+		return
+	}
+	if st.Records == 0 && !w.backlogSince.IsZero() {
+		w.logger.Info("qos::wal backlog drained", "wal", w.url, "after", now.Sub(w.backlogSince).Round(time.Millisecond).String())
+		w.backlogSince = time.Time{}
+	}
 }
 
 // AnswersUpstream: the WAL acks every transactional event it accepts once

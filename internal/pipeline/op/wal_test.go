@@ -442,6 +442,83 @@ select event from w into err;
 	h.stop(t)
 }
 
+// TestWALReportsBacklogProgress: a backlog of 1000+ events is logged while
+// it lasts (with downstream's state) and once more when it has drained.
+func TestWALReportsBacklogProgress(t *testing.T) {
+	defer op.SetProgressEvery(50 * time.Millisecond)()
+	var logs lockedBuffer
+	var mu sync.Mutex
+	hold := true
+	var held []event.EventID
+	s := &sink{decide: func(ev *event.Event, _ int) event.Action {
+		mu.Lock()
+		defer mu.Unlock()
+		if hold {
+			held = append(held, ev.ID)
+			return event.ActNone
+		}
+		return event.ActAck
+	}}
+	q, err := parser.ParseQuery("test.trickle", []byte(fmt.Sprintf(walQuery, 5000, "block")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Build(q, "/pipeline/test/01", pipeline.BuildEnv{DataDir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Options: pipeline.Options{Tick: 10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Connect("out", s); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{p: p, sink: s, up: &upstream{}, done: make(chan error, 1), src: event.NewSourceID()}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.done <- p.Run(ctx) }()
+	for i := 0; i < 1500; i++ {
+		h.send(t, event.RecordOf("id", int64(i)), false)
+	}
+	waitFor(t, "a backlog report", func() bool { return strings.Contains(logs.String(), "msg=\"qos::wal backlog\"") })
+	if !strings.Contains(logs.String(), "backlog=1500") {
+		t.Errorf("the report does not give the backlog of 1500:\n%s", logs.String())
+	}
+	// Downstream gives up on what it held (as a sink does when its
+	// connection drops), then takes everything.
+	mu.Lock()
+	hold = false
+	ids := held
+	mu.Unlock()
+	s.mu.Lock()
+	back := s.back
+	s.mu.Unlock()
+	for _, id := range ids {
+		back.Contraflow(event.Insight{Action: event.ActFail, ID: id})
+	}
+	waitFor(t, "the drained report", func() bool { return strings.Contains(logs.String(), "qos::wal backlog drained") })
+	h.stop(t)
+	if n := len(s.events()); n != 1500 {
+		t.Errorf("%d of 1500 events delivered", n)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a test to share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func TestWALParamErrors(t *testing.T) {
 	cases := map[string]string{
 		"define qos::wal operator w with max_elements = 10 end; create operator w;":                                   "`read_count` is required",
