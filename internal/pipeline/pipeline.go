@@ -392,7 +392,7 @@ func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
 	n.log.Warn("event failed in pipeline", "err", err, "id", ev.ID.String())
 	if errNode, ok := p.nodes["err"]; ok && errNode.kind == nodeOutput && len(p.outputs["err"]) > 0 {
-		e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta,
+		e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta, Transactional: ev.Transactional,
 			Data: event.RecordOf("error", err.Error(), "event", ev.Data)}
 		p.output("err", e)
 		return

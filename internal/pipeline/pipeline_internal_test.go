@@ -246,3 +246,28 @@ func TestEventsReachingNoOutputAreAnswered(t *testing.T) {
 		})
 	}
 }
+
+// An event that fails in an operator goes to the `err` output when one is
+// linked; it is answered upstream only when that output answered.
+func TestErrOutputAnswersForFailedEvent(t *testing.T) {
+	for _, reply := range []event.Action{event.ActAck, event.ActFail} {
+		p := chain(t, errOp{})
+		o := &recOut{name: "errors"}
+		_ = p.Connect("err", o)
+		up := &recUp{}
+		stop := run(t, p)
+		ev := &event.Event{ID: event.NewEventID(event.NewSourceID(), 0, 1), Data: int64(1), Transactional: true}
+		_ = p.Send(context.Background(), ev, up)
+		eventually(t, func() bool { return o.n() == 1 })
+		time.Sleep(20 * time.Millisecond)
+		if got := up.got(); len(got) != 0 {
+			t.Fatalf("answered upstream before the err output did: %v", got)
+		}
+		o.reply(0, reply)
+		eventually(t, func() bool { return len(up.got()) == 1 })
+		stop()
+		if got := up.got()[0]; got.Action != reply || got.ID != ev.ID {
+			t.Fatalf("upstream got %v, want %v", got, reply)
+		}
+	}
+}
