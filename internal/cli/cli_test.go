@@ -90,6 +90,10 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 	if code := Main([]string{"server", "run", "-f", "/nonexistent/x.yaml"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "no such file") {
 		t.Fatalf("missing file: %d %s", code, errb.String())
 	}
+	errb.Reset()
+	if code := Main([]string{"server", "run"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "server run -f etc/tremor/config/") {
+		t.Fatalf("no files: %d %s", code, errb.String())
+	}
 }
 
 // TestValidateTouchesNothing: `--validate` checks the tutorial without

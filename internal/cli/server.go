@@ -30,7 +30,7 @@ const DefaultDataDir = "temblor-data"
 
 // ServerRunCmd runs a deployment.
 type ServerRunCmd struct {
-	Files           []string      `short:"f" name:"file" help:"Artefact files (.yaml/.yml), pipelines (.trickle) or directories holding them; repeatable, any order." required:"" placeholder:"FILE"`
+	Files           []string      `short:"f" name:"file" help:"Artefact files (.yaml/.yml), pipelines (.trickle) or directories holding them; repeatable, any order." placeholder:"FILE"`
 	Args            []string      `arg:"" optional:"" help:"More files (so that -f etc/tremor/config/* works after shell globbing)." placeholder:"FILE"`
 	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
 	ShutdownTimeout time.Duration `help:"How long a graceful shutdown may take before in-flight work is failed (it stays in the WAL)." default:"10s"`
@@ -39,6 +39,9 @@ type ServerRunCmd struct {
 
 // Run implements the command.
 func (c *ServerRunCmd) Run(g *Globals) error {
+	if len(c.Files) == 0 && len(c.Args) == 0 {
+		return &exitError{code: 2, msg: "temblor: no artefacts to run: name the YAML files, .trickle files or directories holding them with -f, e.g.\n  temblor server run -f etc/tremor/config/"}
+	}
 	files, err := config.Collect(append(append([]string(nil), c.Files...), c.Args...))
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
