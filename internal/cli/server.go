@@ -32,7 +32,7 @@ const DefaultDataDir = "temblor-data"
 type ServerRunCmd struct {
 	Files           []string      `short:"f" name:"file" help:"Artefact files (.yaml/.yml), pipelines (.trickle) or directories holding them; repeatable, any order." placeholder:"FILE"`
 	Args            []string      `arg:"" optional:"" help:"More files (so that -f etc/tremor/config/* works after shell globbing)." placeholder:"FILE"`
-	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
+	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing. Default: ${default_data_dir} in the working directory." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
 	ShutdownTimeout time.Duration `help:"How long a graceful shutdown may take before in-flight work is failed (it stays in the WAL)." default:"10s"`
 	Validate        bool          `help:"Load and check everything (artefacts, pipelines, links, connector configs), print a summary and exit without running."`
 }
