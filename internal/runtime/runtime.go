@@ -412,7 +412,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-		r.log.Info("shutting down: stopping onramps, draining pipelines and offramps", "timeout", r.opts.ShutdownTimeout)
+		r.log.Info("shutting down: stopping onramps, draining pipelines and offramps", "timeout", r.opts.ShutdownTimeout.String())
 	case runErr = <-fatal:
 		r.log.Error("shutting down after a failure", "err", runErr)
 	}

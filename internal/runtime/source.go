@@ -75,7 +75,7 @@ func (r *sourceRunner) Contraflow(in event.Insight) {
 			delete(r.open, in.From)
 			if len(r.open) == 0 {
 				close(r.resume)
-				r.log.Info("circuit breaker closed: resuming source", "by", in.From, "paused", time.Since(r.pausedT).Round(time.Millisecond))
+				r.log.Info("circuit breaker closed: resuming source", "by", in.From, "paused", time.Since(r.pausedT).Round(time.Millisecond).String())
 			}
 		}
 		r.cbMu.Unlock()
