@@ -97,6 +97,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err := kctx.Run(&c.Globals); err != nil {
 		var ec *exitError
 		var nw *wal.NotWALDirError
+		var le *wal.LockedError
+		if errors.As(err, &le) && kctx.Command() != "server run" {
+			who := "the engine that uses it"
+			if le.Pid > 0 {
+				who = fmt.Sprintf("process %d", le.Pid)
+			}
+			fmt.Fprintf(stderr, "temblor: %v\n  hint: the wal tools work offline, on a WAL no engine holds: stop %s first\n", err, who)
+			return 1
+		}
 		if errors.As(err, &nw) {
 			// A wrong argument, not an unhealthy WAL: usage error.
 			fmt.Fprintf(stderr, "temblor: %v\n", err)
