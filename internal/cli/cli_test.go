@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -156,5 +157,16 @@ func TestWALToolsOnADataDir(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := Main([]string{"wal", "check", walDir}, &out, &errb); code != 0 {
 		t.Errorf("wal check on the WAL itself: exit %d: %s", code, errb.String())
+	}
+	// While an engine (here: this process) holds it, the tools say so.
+	l, err = wal.Open(walDir, wal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	errb.Reset()
+	code := Main([]string{"wal", "inspect", walDir}, &out, &errb)
+	if want := fmt.Sprintf("stop process %d first", os.Getpid()); code != 1 || !strings.Contains(errb.String(), want) {
+		t.Errorf("wal inspect on a held WAL: exit %d, stderr %q, want %q", code, errb.String(), want)
 	}
 }
