@@ -71,7 +71,7 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	}
 	if opts.DataDir != "" && !opts.Validate {
 		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating --data-dir: %w", err)
+			return nil, fmt.Errorf("creating --data-dir: %w (give a writable directory with --data-dir or TEMBLOR_DATA_DIR)", err)
 		}
 	}
 	r := &Runtime{opts: opts, log: opts.Logger, m: newMetrics(opts.Registry),
