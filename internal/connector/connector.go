@@ -9,6 +9,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/temblor-dev/temblor/internal/event"
@@ -114,6 +115,11 @@ type SinkSpec struct {
 	DefaultCodec string
 	New          func(p Params) (Sink, error)
 }
+
+// ErrDone is returned by a source's Run when it finished its input and its
+// config asks the engine to stop then (the file onramp's close_on_done): the
+// runtime shuts down gracefully, delivering what is in flight, and exits 0.
+var ErrDone = errors.New("onramp finished its input and asks the engine to stop (close_on_done)")
 
 // Sources and Sinks are the registries of onramp and offramp kinds.
 var (

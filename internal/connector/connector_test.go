@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/ulikunitz/xz"
 	"go.uber.org/goleak"
 	"go.yaml.in/yaml/v3"
 
@@ -413,4 +414,63 @@ func TestFileRoundTrip(t *testing.T) {
 		t.Fatal("missing source file accepted")
 	}
 	_ = os.Remove(path)
+}
+
+// TestFileSourceXZAndCloseOnDone: a .xz source is decompressed line by line
+// (as Tremor's file onramp did); sleep_on_done waits at the end, and
+// close_on_done then returns ErrDone so the runtime stops the engine.
+func TestFileSourceXZAndCloseOnDone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data.json.xz")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, err := xz.NewWriter(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := 0; i < 1000; i++ {
+		line := fmt.Sprintf(`{"id":%d,"ingest_ns":1600860720749137000}`, i)
+		want = append(want, line)
+		fmt.Fprintln(zw, line)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	src, err := newFileSource(Params{Config: yamlConfig("source: " + path + "\nsleep_on_done: 50\nclose_on_done: true\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &recOut{}
+	start := time.Now()
+	if err := src.Run(context.Background(), out); !errors.Is(err, ErrDone) {
+		t.Fatalf("Run returned %v, want ErrDone", err)
+	}
+	if el := time.Since(start); el < 50*time.Millisecond {
+		t.Errorf("sleep_on_done: returned after %v", el)
+	}
+	if got := strings.Join(out.bytes[0], "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("read %d lines, want the 1000 written", len(out.bytes[0]))
+	}
+
+	// Without close_on_done the source just ends; a file that is not xz
+	// but named .xz is a clear error.
+	src, _ = newFileSource(Params{Config: yamlConfig("source: " + path + "\n")})
+	if err := src.Run(context.Background(), &recOut{}); err != nil {
+		t.Fatalf("without close_on_done: %v", err)
+	}
+	bad := filepath.Join(dir, "plain.xz")
+	if err := os.WriteFile(bad, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, _ = newFileSource(Params{Config: yamlConfig("source: " + bad + "\n")})
+	if err := src.Run(context.Background(), &recOut{}); err == nil || !strings.Contains(err.Error(), "is not an xz file") {
+		t.Fatalf("a non-xz .xz file: %v", err)
+	}
 }

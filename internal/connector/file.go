@@ -7,16 +7,23 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ulikunitz/xz"
 )
 
 func init() {
-	RegisterSource(SourceSpec{Name: "file", Doc: "Reads the file `source` line by line; each line is an event.", DefaultCodec: "json", New: newFileSource})
+	RegisterSource(SourceSpec{Name: "file", Doc: "Reads the file `source` (xz-compressed when it ends in .xz) line by line; each line is an event. " +
+		"`sleep_on_done` (ms) waits at the end; `close_on_done` then stops the engine gracefully.", DefaultCodec: "json", New: newFileSource})
 	RegisterSink(SinkSpec{Name: "file", Doc: "Appends each event and a newline to `file`; acks after the write (after fsync with `fsync: true`).", DefaultCodec: "json", New: newFileSink})
 	RegisterSink(SinkSpec{Name: "blackhole", Doc: "Acks and discards every event (for benchmarks).", DefaultCodec: "json", New: newBlackhole})
 }
 
 type fileSourceConfig struct {
-	Source string `yaml:"source"`
+	Source      string `yaml:"source"`
+	CloseOnDone bool   `yaml:"close_on_done"`
+	SleepOnDone uint64 `yaml:"sleep_on_done"`
 }
 
 func newFileSource(p Params) (Source, error) {
@@ -30,7 +37,29 @@ func newFileSource(p Params) (Source, error) {
 	if _, err := os.Stat(c.Source); err != nil {
 		return nil, p.Config.Errorf("source", "cannot read %s: %v", c.Source, err)
 	}
-	return &lineSource{open: func() (io.ReadCloser, error) { return os.Open(c.Source) }}, nil
+	return &lineSource{open: func() (io.ReadCloser, error) { return openSource(c.Source) },
+		sleepOnDone: time.Duration(c.SleepOnDone) * time.Millisecond, closeOnDone: c.CloseOnDone}, nil
+}
+
+// openSource opens path, decompressing it when it ends in .xz (as Tremor's
+// file onramp did).
+func openSource(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(path, ".xz") {
+		return f, nil
+	}
+	zr, err := xz.NewReader(bufio.NewReader(f))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is not an xz file: %w", path, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{zr, f}, nil
 }
 
 type fileSinkConfig struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"time"
 )
 
 func init() {
@@ -55,9 +56,13 @@ func (s *writerSink) Run(ctx context.Context, in <-chan *Message, reply Reply) e
 	}
 }
 
-// lineSource emits each line of a reader as an event on stream 0.
+// lineSource emits each line of a reader as an event on stream 0. At the
+// end of its input it waits sleepOnDone, then returns ErrDone when
+// closeOnDone is set (and nil otherwise: the engine keeps running).
 type lineSource struct {
-	open func() (io.ReadCloser, error)
+	open        func() (io.ReadCloser, error)
+	sleepOnDone time.Duration
+	closeOnDone bool
 }
 
 func (s *lineSource) Run(ctx context.Context, out SourceOutput) error {
@@ -95,7 +100,10 @@ func (s *lineSource) Run(ctx context.Context, out SourceOutput) error {
 					}
 				default:
 				}
-				return out.EndStream(ctx, 0)
+				if err := out.EndStream(ctx, 0); err != nil {
+					return err
+				}
+				return s.done(ctx)
 			}
 			if _, err := out.EmitBytes(ctx, 0, line, nil); err != nil {
 				if ctx.Err() != nil {
@@ -105,6 +113,22 @@ func (s *lineSource) Run(ctx context.Context, out SourceOutput) error {
 			}
 		}
 	}
+}
+
+func (s *lineSource) done(ctx context.Context) error {
+	if s.sleepOnDone > 0 {
+		t := time.NewTimer(s.sleepOnDone)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+	if s.closeOnDone {
+		return ErrDone
+	}
+	return nil
 }
 
 // writeLines writes each payload followed by a newline (unless it already

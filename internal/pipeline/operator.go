@@ -45,6 +45,13 @@ type Answerer interface {
 	AnswersUpstream()
 }
 
+// Backlogger is implemented by operators that hold events for later
+// delivery (qos::wal): Backlog is how many they hold, stored or in flight.
+// It is safe to call from any goroutine.
+type Backlogger interface {
+	Backlog() uint64
+}
+
 // Closer is implemented by operators that hold resources.
 type Closer interface {
 	Close() error

@@ -62,6 +62,7 @@ type inbound struct {
 	ev      *event.Event
 	from    Upstream
 	barrier chan struct{}
+	quiesce bool // with barrier: stop emitting once it is reached
 }
 
 // Pipeline is a running pipeline instance.
@@ -228,10 +229,16 @@ func (p *Pipeline) wake(n *node) {
 // the pipeline's own emissions (signals and wakes): from then on it only
 // processes contraflow, so sinks can drain and their acks still reach the
 // operators. Sources must have stopped before.
-func (p *Pipeline) Quiesce(ctx context.Context) error {
+func (p *Pipeline) Quiesce(ctx context.Context) error { return p.barrier(ctx, true) }
+
+// Sync waits until every event sent so far has been processed (stored, in
+// the case of a WAL); the pipeline goes on as before.
+func (p *Pipeline) Sync(ctx context.Context) error { return p.barrier(ctx, false) }
+
+func (p *Pipeline) barrier(ctx context.Context, quiesce bool) error {
 	done := make(chan struct{})
 	select {
-	case p.input <- inbound{barrier: done}:
+	case p.input <- inbound{barrier: done, quiesce: quiesce}:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-p.stopped:
@@ -263,7 +270,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil
 		case in := <-p.input:
 			if in.barrier != nil {
-				p.quiesced = true
+				p.quiesced = p.quiesced || in.quiesce
 				close(in.barrier)
 				continue
 			}
@@ -508,6 +515,18 @@ func (p *Pipeline) contraflowFromOrder(order int, in event.Insight) {
 			u.Contraflow(in)
 		}
 	}
+}
+
+// Backlog is the number of events the pipeline's operators hold for later
+// delivery (stored in a WAL and not yet acked). Safe from any goroutine.
+func (p *Pipeline) Backlog() uint64 {
+	var n uint64
+	for _, nd := range p.order {
+		if b, ok := nd.op.(Backlogger); ok {
+			n += b.Backlog()
+		}
+	}
+	return n
 }
 
 // AddUpstream registers u to receive circuit-breaker insights even before

@@ -362,6 +362,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer cancelSrcs()
 
 	fatal := make(chan error, len(r.sinks)+len(r.sources)+1)
+	doneReq := make(chan string, len(r.sources)) // onramps asking to stop (close_on_done)
 	var sinkWG, pipeWG, srcWG sync.WaitGroup
 	for _, url := range r.sinkOrder {
 		s := r.sinks[url]
@@ -389,6 +390,11 @@ func (r *Runtime) Run(ctx context.Context) error {
 		go func() {
 			defer srcWG.Done()
 			err := s.src.Run(srcCtx, s)
+			if errors.Is(err, connector.ErrDone) {
+				s.log.Info("onramp finished its input; close_on_done: stopping the engine")
+				doneReq <- s.url
+				return
+			}
 			if err != nil && srcCtx.Err() == nil {
 				fatal <- fmt.Errorf("onramp %s stopped: %w", s.url, err)
 				return
@@ -410,17 +416,32 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer orphanWG.Wait()
 
 	var runErr error
+	drain := false
 	select {
 	case <-ctx.Done():
 		r.log.Info("shutting down: stopping onramps, draining pipelines and offramps", "timeout", r.opts.ShutdownTimeout.String())
 	case runErr = <-fatal:
 		r.log.Error("shutting down after a failure", "err", runErr)
+	case url := <-doneReq:
+		r.log.Info("shutting down: an onramp finished with close_on_done; delivering what the WALs hold first", "onramp", url)
+		drain = true
 	}
 
 	deadline, cancelDeadline := context.WithTimeout(context.Background(), r.opts.ShutdownTimeout)
 	defer cancelDeadline()
 	cancelSrcs()
 	waitOrDeadline(deadline, &srcWG)
+	if drain {
+		// A one-off job: deliver everything before stopping, as long as
+		// delivery makes progress. First let the pipelines store what the
+		// sources handed them.
+		for _, url := range r.pipeOrder {
+			if err := r.pipes[url].Sync(deadline); err != nil {
+				r.log.Warn("pipeline did not take its input in time", "pipeline", url, "err", err)
+			}
+		}
+		r.drainWALs()
+	}
 	for _, url := range r.pipeOrder {
 		if err := r.pipes[url].Quiesce(deadline); err != nil {
 			r.log.Warn("pipeline did not drain in time", "pipeline", url, "err", err)
@@ -468,6 +489,37 @@ func (r *Runtime) warnOrphanWALs(ctx context.Context) {
 				"hint", "restore the pipeline, instance and operator names that wrote it to deliver them, or read them with `temblor wal export --events "+dir+"`")
 		}
 	}
+}
+
+// drainWALs waits, with the sources stopped and the pipelines still
+// running, until no WAL holds an event, or until delivery has made no
+// progress for the shutdown timeout (a sink that stays down): what is left
+// stays stored and is delivered at the next start.
+func (r *Runtime) drainWALs() {
+	backlog := func() uint64 {
+		var n uint64
+		for _, p := range r.pipes {
+			n += p.Backlog()
+		}
+		return n
+	}
+	last, since := backlog(), time.Now()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for last > 0 {
+		<-t.C
+		n := backlog()
+		if n < last {
+			since = time.Now()
+		}
+		last = n
+		if time.Since(since) >= r.opts.ShutdownTimeout {
+			r.log.Warn("WALs did not drain: delivery made no progress; the rest stays stored and is delivered at the next start",
+				"events", n, "waited", r.opts.ShutdownTimeout.String())
+			return
+		}
+	}
+	r.log.Info("WALs drained: every stored event was delivered")
 }
 
 func waitOrDeadline(ctx context.Context, wg *sync.WaitGroup) bool {

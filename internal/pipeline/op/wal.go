@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,6 +88,8 @@ type walOp struct {
 	// backlog progress reports
 	backlogSince, progressAt time.Time
 	progressAcked            uint64
+	// len(held), for Backlog on other goroutines
+	nHeld atomic.Int64
 }
 
 type pendingAppend struct {
@@ -339,6 +342,7 @@ func (w *walOp) hold(c *pipeline.Context, ev *event.Event) {
 		return
 	}
 	w.held = append(w.held, ev)
+	w.nHeld.Store(int64(len(w.held)))
 }
 
 // onDrop is called by the log for each record drop_oldest discards. A record
@@ -382,6 +386,7 @@ func (w *walOp) OnSignal(c *pipeline.Context) error {
 			ev := w.held[0]
 			w.held[0] = nil
 			w.held = w.held[1:]
+			w.nHeld.Store(int64(len(w.held)))
 			if err := w.store(c, ev); err != nil {
 				w.logger.Error("qos::wal could not store a held event", "err", err)
 			}
@@ -534,6 +539,10 @@ func (w *walOp) updateGauges() {
 	w.mInflight.Set(float64(len(w.inflight)))
 	w.reportProgress(st)
 }
+
+// Backlog is how many events the WAL holds: stored and not yet acked, plus
+// any held in memory while it was full.
+func (w *walOp) Backlog() uint64 { return w.log.Stats().Records + uint64(w.nHeld.Load()) }
 
 // reportProgress logs a large backlog every progressEvery while it lasts
 // (size, delivery rate, and an estimate of when it will have drained, or
