@@ -474,3 +474,61 @@ func TestFileSourceXZAndCloseOnDone(t *testing.T) {
 		t.Fatalf("a non-xz .xz file: %v", err)
 	}
 }
+
+// TestWSSinkBinaryFrames: with `binary: true` (Tremor 0.11's option) events
+// go as binary frames; without it, valid UTF-8 goes as text.
+func TestWSSinkBinaryFrames(t *testing.T) {
+	for _, binary := range []bool{false, true} {
+		types := make(chan websocket.MessageType, 1)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{ReadHeaderTimeout: time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			for {
+				typ, _, err := c.Read(r.Context())
+				if err != nil {
+					return
+				}
+				select {
+				case types <- typ:
+				default:
+				}
+			}
+		})}
+		go srv.Serve(ln)
+		cfg := fmt.Sprintf("url: ws://%s/\nbinary: %v\n", ln.Addr(), binary)
+		snk, err := newWSSink(Params{Config: yamlConfig(cfg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := make(chan *Message, 1)
+		in <- msg(0)
+		close(in)
+		r := &recReply{}
+		if err := snk.Run(context.Background(), in, r); err != nil {
+			t.Fatal(err)
+		}
+		want := websocket.MessageText
+		if binary {
+			want = websocket.MessageBinary
+		}
+		select {
+		case got := <-types:
+			if got != want {
+				t.Errorf("binary=%v: frame type %v, want %v", binary, got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("binary=%v: the peer got nothing", binary)
+		}
+		if a, _, _, _ := r.snapshot(); len(a) != 1 {
+			t.Errorf("binary=%v: acks %v", binary, a)
+		}
+		_ = srv.Close()
+	}
+}

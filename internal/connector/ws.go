@@ -40,6 +40,9 @@ type wsSinkConfig struct {
 	BackoffInitialMS uint64 `yaml:"backoff_initial_ms"`
 	BackoffMaxMS     uint64 `yaml:"backoff_max_ms"`
 	MaxUnconfirmed   int    `yaml:"max_unconfirmed"`
+	// Binary sends every event as a binary frame (Tremor 0.11's option);
+	// otherwise valid UTF-8 goes as text and anything else as binary.
+	Binary bool `yaml:"binary"`
 }
 
 type wsSink struct {
@@ -48,6 +51,7 @@ type wsSink struct {
 	backoffInitial time.Duration
 	backoffMax     time.Duration
 	maxUnconfirmed int
+	binary         bool
 	log            *slog.Logger
 }
 
@@ -72,7 +76,7 @@ func newWSSink(p Params) (Sink, error) {
 	}
 	return &wsSink{url: c.URL, confirmTimeout: time.Duration(c.ConfirmTimeoutMS) * time.Millisecond,
 		backoffInitial: time.Duration(c.BackoffInitialMS) * time.Millisecond, backoffMax: time.Duration(c.BackoffMaxMS) * time.Millisecond,
-		maxUnconfirmed: c.MaxUnconfirmed, log: log}, nil
+		maxUnconfirmed: c.MaxUnconfirmed, binary: c.Binary, log: log}, nil
 }
 
 // wsSinkRun is the state of one Run.
@@ -146,7 +150,7 @@ func (r *wsSinkRun) write(ctx context.Context, m *Message) bool {
 	defer cancel()
 	for _, p := range m.Payloads {
 		typ := websocket.MessageText
-		if !utf8.Valid(p) {
+		if r.s.binary || !utf8.Valid(p) {
 			typ = websocket.MessageBinary
 		}
 		if err := r.conn.Write(wctx, typ, p); err != nil {
