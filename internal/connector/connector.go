@@ -37,6 +37,9 @@ type Params struct {
 	Config   Config
 	Logger   *slog.Logger
 	DataDir  string // the server's --data-dir, for connectors that keep state
+	// Preprocessors are the onramp's, which the runtime runs on what the
+	// source emits (a source that frames its input may need to know).
+	Preprocessors []string
 }
 
 // Source is an onramp. Run produces input until ctx is cancelled, then

@@ -38,7 +38,7 @@ func newFileSource(p Params) (Source, error) {
 		return nil, p.Config.Errorf("source", "cannot read %s: %v", c.Source, err)
 	}
 	return &lineSource{open: func() (io.ReadCloser, error) { return openSource(c.Source) },
-		sleepOnDone: time.Duration(c.SleepOnDone) * time.Millisecond, closeOnDone: c.CloseOnDone}, nil
+		sleepOnDone: time.Duration(c.SleepOnDone) * time.Millisecond, closeOnDone: c.CloseOnDone, newline: linesFirst(p.Preprocessors)}, nil
 }
 
 // openSource opens path, decompressing it when it ends in .xz (as Tremor's

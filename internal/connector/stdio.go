@@ -18,7 +18,8 @@ func init() {
 			if err := p.Config.Decode(&struct{}{}); err != nil {
 				return nil, err
 			}
-			return &lineSource{open: func() (io.ReadCloser, error) { return io.NopCloser(os.Stdin), nil }}, nil
+			return &lineSource{open: func() (io.ReadCloser, error) { return io.NopCloser(os.Stdin), nil },
+				newline: linesFirst(p.Preprocessors)}, nil
 		}})
 }
 
@@ -63,7 +64,15 @@ type lineSource struct {
 	open        func() (io.ReadCloser, error)
 	sleepOnDone time.Duration
 	closeOnDone bool
+	// newline puts the line's "\n" back, for a `lines` preprocessor that
+	// splits on it (Tremor configs add one to stdin, which read raw chunks
+	// there); without it, that preprocessor would wait for a newline that
+	// never comes and glue the lines together.
+	newline bool
 }
+
+// linesFirst reports whether the onramp's first preprocessor is `lines`.
+func linesFirst(pre []string) bool { return len(pre) > 0 && pre[0] == "lines" }
 
 func (s *lineSource) Run(ctx context.Context, out SourceOutput) error {
 	r, err := s.open()
@@ -79,6 +88,9 @@ func (s *lineSource) Run(ctx context.Context, out SourceOutput) error {
 		defer close(lines)
 		for sc.Scan() {
 			line := append([]byte(nil), sc.Bytes()...)
+			if s.newline {
+				line = append(line, '\n')
+			}
 			select {
 			case lines <- line:
 			case <-ctx.Done():

@@ -244,7 +244,8 @@ func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*
 		return nil, fmt.Errorf("%s: %w", o.Pos, err)
 	}
 	log := r.log.With("onramp", url)
-	src, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: o.Config, Logger: log, DataDir: r.opts.DataDir})
+	src, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: o.Config, Logger: log, DataDir: r.opts.DataDir,
+		Preprocessors: o.Preprocessors})
 	if err != nil {
 		return nil, &artefactError{err}
 	}
