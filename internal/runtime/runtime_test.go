@@ -128,6 +128,12 @@ func tutorial(t *testing.T, url string, withWAL bool) []string {
 		"binding.yaml": "binding:\n  - id: default\n    links:\n      \"/onramp/metronome/{instance}/out\": [\"/pipeline/main/{instance}/in\"]\n" +
 			"      \"/pipeline/main/{instance}/out\": [\"/offramp/ws/{instance}/in\"]\nmapping:\n  /binding/default/01:\n    instance: \"01\"\n",
 	}
+	return writeFiles(t, dir, files)
+}
+
+// writeFiles writes each name → body into dir and returns the paths.
+func writeFiles(t *testing.T, dir string, files map[string]string) []string {
+	t.Helper()
 	var paths []string
 	for name, body := range files {
 		p := filepath.Join(dir, name)

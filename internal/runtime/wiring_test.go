@@ -88,14 +88,7 @@ select event from tagger into out;
 select event from tagger/err into err;
 `,
 	}
-	var paths []string
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
+	paths := writeFiles(t, dir, files)
 	dep, err := config.Load(paths)
 	if err != nil {
 		t.Fatal(err)

@@ -124,11 +124,17 @@ func startWAL(t *testing.T, dataDir string, maxElements int, overflow string, s 
 // startQuery builds and runs a pipeline from trickle text with s on `out`.
 func startQuery(t *testing.T, src, dataDir string, s *sink, more ...portSink) *harness {
 	t.Helper()
+	return startQueryLogged(t, src, dataDir, quiet, s, more...)
+}
+
+// startQueryLogged is startQuery with the pipeline's logger.
+func startQueryLogged(t *testing.T, src, dataDir string, logger *slog.Logger, s *sink, more ...portSink) *harness {
+	t.Helper()
 	q, err := parser.ParseQuery("test.trickle", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := pipeline.Build(q, "/pipeline/test/01", pipeline.BuildEnv{DataDir: dataDir, Logger: quiet,
+	p, err := pipeline.Build(q, "/pipeline/test/01", pipeline.BuildEnv{DataDir: dataDir, Logger: logger,
 		Options: pipeline.Options{Tick: 10 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +190,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// distinctIDs counts the different ids the sink acked.
+func distinctIDs(s *sink) int {
+	seen := map[int64]bool{}
+	for _, id := range ids(s.events()) {
+		seen[id] = true
+	}
+	return len(seen)
+}
+
 func ids(evs []*event.Event) []int64 {
 	var out []int64
 	for _, e := range evs {
@@ -228,13 +243,7 @@ func TestWALResendsOnFail(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		h.send(t, event.RecordOf("id", int64(i)), false)
 	}
-	waitFor(t, "every event delivered", func() bool {
-		seen := map[int64]bool{}
-		for _, id := range ids(s.events()) {
-			seen[id] = true
-		}
-		return len(seen) == 30
-	})
+	waitFor(t, "every event delivered", func() bool { return distinctIDs(s) == 30 })
 	h.stop(t)
 }
 
@@ -432,13 +441,7 @@ select event from w into err;
 	for i := 0; i < 40; i++ {
 		h.send(t, event.RecordOf("id", int64(i)), false)
 	}
-	waitFor(t, "every id at the flaky sink", func() bool {
-		seen := map[int64]bool{}
-		for _, id := range ids(flaky.events()) {
-			seen[id] = true
-		}
-		return len(seen) == 40
-	})
+	waitFor(t, "every id at the flaky sink", func() bool { return distinctIDs(flaky) == 40 })
 	h.stop(t)
 }
 
@@ -459,22 +462,7 @@ func TestWALReportsBacklogProgress(t *testing.T) {
 		}
 		return event.ActAck
 	}}
-	q, err := parser.ParseQuery("test.trickle", []byte(fmt.Sprintf(walQuery, 5000, "block")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := pipeline.Build(q, "/pipeline/test/01", pipeline.BuildEnv{DataDir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Options: pipeline.Options{Tick: 10 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Connect("out", s); err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{p: p, sink: s, up: &upstream{}, done: make(chan error, 1), src: event.NewSourceID()}
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	go func() { h.done <- p.Run(ctx) }()
+	h := startQueryLogged(t, fmt.Sprintf(walQuery, 5000, "block"), t.TempDir(), slog.New(slog.NewTextHandler(&logs, nil)), s)
 	for i := 0; i < 1500; i++ {
 		h.send(t, event.RecordOf("id", int64(i)), false)
 	}
