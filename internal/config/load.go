@@ -147,21 +147,27 @@ func (l *loader) addPipeline(f string) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlProblemLine finds the first line at which src stops being valid
-// YAML: the shortest prefix, ending at or after line from, that fails to
-// parse. yaml.v3 reports the start of the enclosing block (line from),
-// which for a mis-indented key is often several lines above the mistake.
+// yamlProblemLine finds a line at which src stops being valid YAML: k such
+// that the first k-1 lines parse and the first k do not, searched by
+// bisection between line from (yaml.v3 reports the start of the enclosing
+// block, which for a mis-indented key is often far above the mistake) and
+// the end. It returns from when the lines before it do not parse either.
 func yamlProblemLine(src []byte, from int) int {
 	lines := bytes.SplitAfter(src, []byte("\n"))
-	if len(lines) > 5000 {
-		return from // not worth the quadratic search
+	prefix := func(k int) []byte { return bytes.Join(lines[:k], nil) }
+	if from < 1 || from > len(lines) || !yamlValid(prefix(from-1)) {
+		return from
 	}
-	for k := max(from, 1); k <= len(lines); k++ {
-		if !yamlValid(bytes.Join(lines[:k], nil)) {
-			return k
+	lo, hi := from-1, len(lines) // prefix(lo) parses, prefix(hi) (all of src) does not
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if yamlValid(prefix(mid)) {
+			lo = mid
+		} else {
+			hi = mid
 		}
 	}
-	return from
+	return hi
 }
 
 func yamlValid(src []byte) bool {
