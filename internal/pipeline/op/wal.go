@@ -83,7 +83,7 @@ type walOp struct {
 	failed error // the log cannot write; set once, until a restart
 	// totals for this instance, logged at Close
 	nStored, nEmitted, nAcked, nFailed, nRefused uint64
-	nDropped, nDroppedInFlight                   uint64
+	nDroppedInFlight                             uint64 // drop_oldest drops of events already sent
 
 	// backlog progress reports
 	backlogSince, progressAt time.Time
@@ -307,7 +307,6 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 		// drop_newest: discarded on purpose, counted; ack upstream so a
 		// source that can re-send does not keep offering it.
 		w.mDroppedNew.Inc()
-		w.nDropped++
 		if ev.Transactional {
 			c.Upstream(event.Insight{Action: event.ActAck, ID: ev.ID})
 		}
@@ -349,7 +348,6 @@ func (w *walOp) hold(c *pipeline.Context, ev *event.Event) {
 // already emitted and awaiting its ack is still on its way and may arrive;
 // it is counted apart, and its ack or fail is ignored (the log has let it go).
 func (w *walOp) onDrop(seq uint64) {
-	w.nDropped++
 	w.mDroppedOld.Inc()
 	if _, ok := w.inflight[seq]; ok {
 		delete(w.inflight, seq)
@@ -584,7 +582,7 @@ func (w *walOp) Close() error {
 	st := w.log.Stats()
 	w.logger.Info("qos::wal closed", "wal", w.url, "dir", w.dir,
 		"stored", w.nStored, "emitted", w.nEmitted, "acked", w.nAcked, "failed", w.nFailed,
-		"refused", w.nRefused, "dropped", w.nDropped, "dropped_in_flight", w.nDroppedInFlight, "backlog", st.Records)
+		"refused", w.nRefused, "dropped", st.Dropped, "dropped_in_flight", w.nDroppedInFlight, "backlog", st.Records)
 	err := w.log.Close()
 	close(w.commits)
 	w.watchWG.Wait()
