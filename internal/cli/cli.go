@@ -12,8 +12,6 @@ import (
 	"runtime/debug"
 
 	"github.com/alecthomas/kong"
-
-	"github.com/temblor-dev/temblor/internal/wal"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
@@ -96,21 +94,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	slog.SetDefault(c.logger)
 	if err := kctx.Run(&c.Globals); err != nil {
 		var ec *exitError
-		var nw *wal.NotWALDirError
-		var le *wal.LockedError
-		if errors.As(err, &le) && kctx.Command() != "server run" {
-			who := "the engine that uses it"
-			if le.Pid > 0 {
-				who = fmt.Sprintf("process %d", le.Pid)
-			}
-			fmt.Fprintf(stderr, "temblor: %v\n  hint: the wal tools work offline, on a WAL no engine holds: stop %s first\n", err, who)
-			return 1
-		}
-		if errors.As(err, &nw) {
-			// A wrong argument, not an unhealthy WAL: usage error.
-			fmt.Fprintf(stderr, "temblor: %v\n", err)
-			return 2
-		}
 		if errors.As(err, &ec) {
 			if msg := err.Error(); msg != "" {
 				fmt.Fprintln(stderr, msg)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 
 	"github.com/temblor-dev/temblor/internal/event"
@@ -26,7 +27,9 @@ type WalInspectCmd struct {
 }
 
 // Run implements the command.
-func (c *WalInspectCmd) Run(g *Globals) error { return waltool.Inspect(g.Stdout(), c.Dir, c.JSON) }
+func (c *WalInspectCmd) Run(g *Globals) error {
+	return toolError(waltool.Inspect(g.Stdout(), c.Dir, c.JSON))
+}
 
 // WalExportCmd implements `temblor wal export`.
 type WalExportCmd struct {
@@ -39,7 +42,7 @@ type WalExportCmd struct {
 // Run implements the command.
 func (c *WalExportCmd) Run(g *Globals) error {
 	if !c.Events {
-		return waltool.Export(g.Stdout(), c.Dir, c.From, c.IncludeAcked)
+		return toolError(waltool.Export(g.Stdout(), c.Dir, c.From, c.IncludeAcked))
 	}
 	w := bufio.NewWriter(g.Stdout())
 	defer w.Flush()
@@ -55,7 +58,7 @@ func (c *WalExportCmd) Run(g *Globals) error {
 		_, err = w.Write(append(event.AppendJSON(nil, line), '\n'))
 		return err
 	})
-	return err
+	return toolError(err)
 }
 
 // WalCheckCmd implements `temblor wal check`.
@@ -67,7 +70,7 @@ type WalCheckCmd struct {
 func (c *WalCheckCmd) Run(g *Globals) error {
 	healthy, err := waltool.Check(g.Stdout(), c.Dir)
 	if err != nil {
-		return err
+		return toolError(err)
 	}
 	if !healthy {
 		return &exitError{code: 1, msg: "temblor: the WAL is damaged; `temblor wal repair " + c.Dir + "` shows what a repair would do"}
@@ -82,4 +85,25 @@ type WalRepairCmd struct {
 }
 
 // Run implements the command.
-func (c *WalRepairCmd) Run(g *Globals) error { return waltool.Repair(g.Stdout(), c.Dir, c.Apply) }
+func (c *WalRepairCmd) Run(g *Globals) error {
+	return toolError(waltool.Repair(g.Stdout(), c.Dir, c.Apply))
+}
+
+// toolError turns the errors that mean "wrong directory" into clear exits:
+// a WAL an engine holds (1, naming whom to stop) and a directory that holds
+// no WAL (2, a usage error that lists the WALs below it).
+func toolError(err error) error {
+	var le *wal.LockedError
+	var nw *wal.NotWALDirError
+	switch {
+	case errors.As(err, &le):
+		who := "the engine that uses it"
+		if le.Pid > 0 {
+			who = fmt.Sprintf("process %d", le.Pid)
+		}
+		return &exitError{code: 1, msg: fmt.Sprintf("temblor: %v\n  hint: the wal tools work offline, on a WAL no engine holds: stop %s first", err, who)}
+	case errors.As(err, &nw):
+		return &exitError{code: 2, msg: "temblor: " + err.Error()}
+	}
+	return err
+}
