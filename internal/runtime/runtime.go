@@ -442,6 +442,11 @@ func (r *Runtime) Run(ctx context.Context) error {
 			}
 		}
 		r.drainWALs()
+		// The drain may take longer than the shutdown timeout while it
+		// progresses; the rest of the shutdown gets a timeout of its own.
+		rest, cancelRest := context.WithTimeout(context.Background(), r.opts.ShutdownTimeout)
+		defer cancelRest()
+		deadline = rest
 	}
 	for _, url := range r.pipeOrder {
 		if err := r.pipes[url].Quiesce(deadline); err != nil {
