@@ -64,6 +64,17 @@ func (s *sink) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) 
 	return nil
 }
 
+// reply answers the given events late, as a sink does for events it held
+// (e.g. failing them all when its connection drops).
+func (s *sink) reply(act event.Action, ids ...event.EventID) {
+	s.mu.Lock()
+	back := s.back
+	s.mu.Unlock()
+	for _, id := range ids {
+		back.Contraflow(event.Insight{Action: act, ID: id})
+	}
+}
+
 func (s *sink) events() []*event.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -267,9 +278,9 @@ func TestWALFailResendsOnlyTheFailed(t *testing.T) {
 	}
 	waitFor(t, "10 events in flight", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.tries) == 10 })
 	s.mu.Lock()
-	back, id0 := s.back, first
+	id0 := first
 	s.mu.Unlock()
-	back.Contraflow(event.Insight{Action: event.ActFail, ID: id0})
+	s.reply(event.ActFail, id0)
 	waitFor(t, "the failed event re-sent", func() bool { return len(s.events()) == 1 })
 	time.Sleep(300 * time.Millisecond) // a few more scheduling steps
 	h.stop(t)
@@ -370,12 +381,7 @@ func TestWALDropOldestInFlight(t *testing.T) {
 	answer = true
 	ins := held
 	mu.Unlock()
-	s.mu.Lock()
-	b := s.back
-	s.mu.Unlock()
-	for _, id := range ins {
-		b.Contraflow(event.Insight{Action: event.ActFail, ID: id})
-	}
+	s.reply(event.ActFail, ins...)
 	waitFor(t, "ids 5..14 delivered", func() bool { return len(s.events()) >= 10 })
 	time.Sleep(50 * time.Millisecond)
 	h.stop(t)
@@ -476,12 +482,7 @@ func TestWALReportsBacklogProgress(t *testing.T) {
 	hold = false
 	ids := held
 	mu.Unlock()
-	s.mu.Lock()
-	back := s.back
-	s.mu.Unlock()
-	for _, id := range ids {
-		back.Contraflow(event.Insight{Action: event.ActFail, ID: id})
-	}
+	s.reply(event.ActFail, ids...)
 	waitFor(t, "the drained report", func() bool { return strings.Contains(logs.String(), "qos::wal backlog drained") })
 	h.stop(t)
 	if n := len(s.events()); n != 1500 {
