@@ -636,19 +636,22 @@ func abs(i int64) int64 {
 }
 
 func (env *Env) call(x *ast.Call) (event.Value, error) {
-	spec, err := stdlib.Lookup(x.Name())
-	if err != nil {
-		return nil, env.errf(x.P, "%v", err)
+	f, ok := stdlib.Lookup(x.Name())
+	if !ok {
+		if s := stdlib.Suggest(x.Name()); s != "" {
+			return nil, env.errf(x.P, "unknown function %s, did you mean %s?", x.Name(), s)
+		}
+		return nil, env.errf(x.P, "unknown function %s", x.Name())
 	}
-	if len(x.Args) < spec.Min || (spec.Max >= 0 && len(x.Args) > spec.Max) {
-		want := fmt.Sprint(spec.Min)
-		if spec.Max != spec.Min {
-			want = fmt.Sprintf("%d to %d", spec.Min, spec.Max)
-			if spec.Max < 0 {
-				want = fmt.Sprintf("at least %d", spec.Min)
+	if !f.ArityOK(len(x.Args)) {
+		want := fmt.Sprint(f.Min)
+		if f.Max != f.Min {
+			want = fmt.Sprintf("%d to %d", f.Min, f.Max)
+			if f.Max < 0 {
+				want = fmt.Sprintf("at least %d", f.Min)
 			}
 		}
-		return nil, env.errf(x.P, "%s takes %s arguments, got %d", spec.Name, want, len(x.Args))
+		return nil, env.errf(x.P, "%s takes %s arguments, got %d", f.Path, want, len(x.Args))
 	}
 	args := make([]event.Value, len(x.Args))
 	for i, a := range x.Args {
@@ -658,9 +661,13 @@ func (env *Env) call(x *ast.Call) (event.Value, error) {
 		}
 		args[i] = v
 	}
-	v, err := spec.Fn(args)
+	c := &stdlib.Ctx{}
+	if env.Event != nil {
+		c.IngestNS = env.Event.IngestNS
+	}
+	v, err := f.Fn(c, args)
 	if err != nil {
-		return nil, env.errf(x.P, "%v", err)
+		return nil, env.errf(x.P, "%s", stdlib.Message(f.Path, len(args), err))
 	}
 	return v, nil
 }
