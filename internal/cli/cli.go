@@ -33,6 +33,7 @@ type CLI struct {
 
 	Server  ServerCmd  `cmd:"" help:"Run a Tremor 0.11 deployment."`
 	Wal     WalCmd     `cmd:"" help:"Inspect, export, check and repair WAL directories (offline)."`
+	Doc     DocCmd     `cmd:"" help:"Write the reference pages (connectors, codecs, processors, operators) from the component specs."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
 }
 

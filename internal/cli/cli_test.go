@@ -170,3 +170,19 @@ func TestWALToolsOnADataDir(t *testing.T) {
 		t.Errorf("wal inspect on a held WAL: exit %d, stderr %q, want %q", code, errb.String(), want)
 	}
 }
+
+func TestDocCommand(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := Main([]string{"doc", "--check", "--dir", dir}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "missing") {
+		t.Fatalf("check of an empty dir: exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := Main([]string{"doc", "--dir", dir}, &out, &errb); code != 0 {
+		t.Fatalf("doc: exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := Main([]string{"doc", "--check", "--dir", dir}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "ok: ") {
+		t.Fatalf("check after doc: exit %d: %s%s", code, out.String(), errb.String())
+	}
+}

@@ -3,6 +3,7 @@
 package codec
 
 import (
+	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/event"
 	"github.com/temblor-dev/temblor/internal/registry"
 )
@@ -24,5 +25,9 @@ type Spec struct {
 // Registry holds the codecs by name.
 var Registry = registry.New[Spec]("codec")
 
-// Register adds a codec; call it from init().
-func Register(s Spec) { Registry.Register(s.Name, s) }
+// Register adds a codec; call it from init(). Doc is the one-line summary
+// of its spec in the component registry.
+func Register(s Spec) {
+	Registry.Register(s.Name, s)
+	component.Register(&component.Spec{Kind: component.Codec, Name: s.Name, Summary: s.Doc, Impl: s})
+}

@@ -78,3 +78,23 @@ func TestRenderWithoutSourceFallsBack(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestClosest(t *testing.T) {
+	known := []string{"max_bytes", "max_elements", "read_count", "sync"}
+	for _, c := range []struct{ in, want string }{
+		{"max_byte", "max_bytes"},
+		{"READ_COUNT", "read_count"},
+		{"overflow_policy", ""},
+		{"snyc", "sync"},
+		{"read", "read_count"},
+		{"max_elements_total", "max_elements"},
+		{"", ""},
+	} {
+		if got := Closest(c.in, known); got != c.want {
+			t.Errorf("Closest(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if got := Closest("x", nil); got != "" {
+		t.Errorf("no candidates: %q", got)
+	}
+}

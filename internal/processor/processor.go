@@ -3,7 +3,10 @@
 // offramp), one file per processor, each registering itself from init().
 package processor
 
-import "github.com/temblor-dev/temblor/internal/registry"
+import (
+	"github.com/temblor-dev/temblor/internal/component"
+	"github.com/temblor-dev/temblor/internal/registry"
+)
 
 // Processor transforms one input frame into zero or more output frames.
 // Finish flushes what it buffered at the end of a stream. A Processor keeps
@@ -26,8 +29,15 @@ var (
 	Post = registry.New[Spec]("postprocessor")
 )
 
-// RegisterPre adds a preprocessor; call it from init().
-func RegisterPre(s Spec) { Pre.Register(s.Name, s) }
+// RegisterPre adds a preprocessor; call it from init(). Doc is the one-line
+// summary of its spec in the component registry.
+func RegisterPre(s Spec) {
+	Pre.Register(s.Name, s)
+	component.Register(&component.Spec{Kind: component.Preprocessor, Name: s.Name, Summary: s.Doc, Impl: s})
+}
 
 // RegisterPost adds a postprocessor; call it from init().
-func RegisterPost(s Spec) { Post.Register(s.Name, s) }
+func RegisterPost(s Spec) {
+	Post.Register(s.Name, s)
+	component.Register(&component.Spec{Kind: component.Postprocessor, Name: s.Name, Summary: s.Doc, Impl: s})
+}

@@ -1,0 +1,11 @@
+// Package builtin links every built-in component into the binary: it is
+// the one import list. Adding a component is one new package plus one line
+// here; nothing else names components.
+package builtin
+
+import (
+	// Codecs.
+	_ "github.com/temblor-dev/temblor/internal/codec"
+	// Pre- and postprocessors.
+	_ "github.com/temblor-dev/temblor/internal/processor"
+)
