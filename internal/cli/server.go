@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/temblor-dev/temblor/internal/api"
 	"github.com/temblor-dev/temblor/internal/config"
 	"github.com/temblor-dev/temblor/internal/pipeline/op"
 	"github.com/temblor-dev/temblor/internal/runtime"
@@ -35,6 +37,7 @@ type ServerRunCmd struct {
 	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing. Default: ${default_data_dir} in the working directory." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
 	ShutdownTimeout time.Duration `help:"How long a graceful shutdown may take before in-flight work is failed (it stays in the WAL)." default:"10s"`
 	Validate        bool          `help:"Load and check everything (artefacts, pipelines, links, connector configs), print a summary and exit without running."`
+	MetricsAddr     string        `help:"Serve Prometheus metrics at http://ADDR/metrics (PORT or :PORT listens on 127.0.0.1; give a host to listen elsewhere). Off unless given." env:"TEMBLOR_METRICS_ADDR" placeholder:"ADDR"`
 }
 
 // Run implements the command.
@@ -55,6 +58,7 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op.RegisterMetrics(reg)
 	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout, Validate: c.Validate})
 	if err != nil {
@@ -67,6 +71,18 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 		return nil
 	}
 	g.logger.Info("temblor started", "files", len(files), "data_dir", dataDir, "pid", os.Getpid())
+	if c.MetricsAddr != "" {
+		srv, err := api.Serve(c.MetricsAddr, reg, g.logger)
+		if err != nil {
+			rt.Close()
+			return &exitError{code: 2, msg: "temblor: " + err.Error()}
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Close(ctx)
+		}()
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
