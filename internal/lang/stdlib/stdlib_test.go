@@ -36,6 +36,7 @@ func runFuncCases(t *testing.T, cases []fcase) {
 			}
 		case err != nil:
 			t.Errorf("%s%s: %v", c.path, c.args, err)
+		case c.want == "": // any value will do
 		default:
 			if s := string(event.MarshalJSON(got)); s != c.want {
 				t.Errorf("%s%s = %s, want %s", c.path, c.args, s, c.want)
