@@ -29,5 +29,6 @@ var Registry = registry.New[Spec]("codec")
 // of its spec in the component registry.
 func Register(s Spec) {
 	Registry.Register(s.Name, s)
-	component.Register(&component.Spec{Kind: component.Codec, Name: s.Name, Summary: s.Doc, Impl: s})
+	sum, rest := component.SplitDoc(s.Doc)
+	component.Register(&component.Spec{Kind: component.Codec, Name: s.Name, Summary: sum, Docs: rest, Impl: s})
 }

@@ -214,3 +214,17 @@ func Get(k Kind, name string) (*Spec, error) {
 	}
 	return s, nil
 }
+
+// SplitDoc splits a doc string into its first sentence (the summary) and
+// the rest, for kinds whose specs carry one Doc.
+func SplitDoc(doc string) (summary, rest string) {
+	doc = strings.TrimSpace(doc)
+	cut := len(doc)
+	if i := strings.IndexByte(doc, '\n'); i >= 0 {
+		cut = i
+	}
+	if i := strings.Index(doc[:cut], ". "); i >= 0 {
+		cut = i + 1
+	}
+	return strings.TrimSpace(doc[:cut]), strings.TrimSpace(doc[cut:])
+}

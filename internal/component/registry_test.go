@@ -63,3 +63,17 @@ func TestRegisterRejectsMistakes(t *testing.T) {
 	}()
 	Register(&Spec{Kind: Aggregate, Name: "test::once", Summary: "x"})
 }
+
+func TestSplitDoc(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"One line.":                 {"One line.", ""},
+		"First. Second one.":        {"First.", "Second one."},
+		"Line one\nmore text.":      {"Line one", "more text."},
+		"Splits on \\n (a.b). More": {"Splits on \\n (a.b).", "More"},
+	} {
+		s, r := SplitDoc(in)
+		if s != want[0] || r != want[1] {
+			t.Errorf("SplitDoc(%q) = %q, %q", in, s, r)
+		}
+	}
+}

@@ -33,11 +33,13 @@ var (
 // summary of its spec in the component registry.
 func RegisterPre(s Spec) {
 	Pre.Register(s.Name, s)
-	component.Register(&component.Spec{Kind: component.Preprocessor, Name: s.Name, Summary: s.Doc, Impl: s})
+	sum, rest := component.SplitDoc(s.Doc)
+	component.Register(&component.Spec{Kind: component.Preprocessor, Name: s.Name, Summary: sum, Docs: rest, Impl: s})
 }
 
 // RegisterPost adds a postprocessor; call it from init().
 func RegisterPost(s Spec) {
 	Post.Register(s.Name, s)
-	component.Register(&component.Spec{Kind: component.Postprocessor, Name: s.Name, Summary: s.Doc, Impl: s})
+	sum, rest := component.SplitDoc(s.Doc)
+	component.Register(&component.Spec{Kind: component.Postprocessor, Name: s.Name, Summary: sum, Docs: rest, Impl: s})
 }
