@@ -20,6 +20,16 @@ const walDefault = "  read_count = 20,\n  max_elements = 100000,\n  max_bytes = 
 // the events stored and not yet acknowledged.
 func storedKeys(t *testing.T, d *deployment) map[string]bool {
 	t.Helper()
+	keys := map[string]bool{}
+	for _, r := range storedEvents(t, d) {
+		keys[r.key()] = true
+	}
+	return keys
+}
+
+// storedEvents is what storedKeys reads, as events.
+func storedEvents(t *testing.T, d *deployment) []received {
+	t.Helper()
 	walDir := d.dataDir + "/wal/main/01/on_disk_wal"
 	out, err := exec.Command(temblorBin, "wal", "export", "--events", walDir).Output()
 	if err != nil {
@@ -29,7 +39,7 @@ func storedKeys(t *testing.T, d *deployment) map[string]bool {
 		}
 		t.Fatal(err)
 	}
-	keys := map[string]bool{}
+	var evs []received
 	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
 		if len(line) == 0 {
 			continue
@@ -41,9 +51,9 @@ func storedKeys(t *testing.T, d *deployment) map[string]bool {
 		if err := json.Unmarshal(line, &rec); err != nil {
 			t.Fatalf("wal export line %q: %v", line, err)
 		}
-		keys[rec.Data.key()] = true
+		evs = append(evs, rec.Data)
 	}
-	return keys
+	return evs
 }
 
 // engineCrash kills the engine mid-stream and restarts it; it returns the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/temblor-dev/temblor/internal/api"
 	"github.com/temblor-dev/temblor/internal/config"
+	"github.com/temblor-dev/temblor/internal/pipeline"
 	"github.com/temblor-dev/temblor/internal/pipeline/op"
 	"github.com/temblor-dev/temblor/internal/runtime"
 
@@ -60,6 +61,7 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op.RegisterMetrics(reg)
+	pipeline.RegisterMetrics(reg)
 	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout, Validate: c.Validate})
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}

@@ -31,6 +31,12 @@ type Output interface {
 // ErrStopped is returned by Send after the pipeline stopped.
 var ErrStopped = errors.New("pipeline stopped")
 
+// ErrUndeliverable marks an Output's Send error as permanent for that event
+// (e.g. its codec cannot encode it): sending it again would fail the same
+// way, so it is dead-lettered (counted, logged, answered as handled)
+// instead of failed for a re-send.
+var ErrUndeliverable = errors.New("the event can never be delivered to this output")
+
 type nodeKind int
 
 const (
@@ -98,6 +104,7 @@ type Pipeline struct {
 	stopped     chan struct{}
 
 	warnedPorts map[string]bool
+	errs        *errorLog
 }
 
 // fan tracks the answers a transactional event is owed while it travels
@@ -146,6 +153,7 @@ func newPipeline(url string, opts Options) *Pipeline {
 		quiesceCh:   make(chan chan struct{}),
 		stopped:     make(chan struct{}),
 		warnedPorts: map[string]bool{},
+		errs:        newErrorLog(url, opts.Logger),
 	}
 }
 
@@ -290,6 +298,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 func (p *Pipeline) Close() { p.closeOperators() }
 
 func (p *Pipeline) closeOperators() {
+	p.errs.stop()
 	for _, n := range p.order {
 		if c, ok := n.op.(Closer); ok {
 			if err := c.Close(); err != nil {
@@ -394,26 +403,33 @@ func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 	}
 }
 
-// operatorError routes a failed event to the pipeline's err port as
-// {"error": msg, "event": data}, as Tremor did, and logs it.
+// operatorError handles an event an operator failed on (a select or script
+// that errs on it, a WAL that refuses it). Such an error is permanent:
+// sending the event again fails the same way. So the event is routed to the
+// pipeline's err port as {"error": msg, "event": data} when one is linked,
+// as Tremor did, and is answered as that output answers; otherwise it is
+// dead-lettered: counted, logged (rate-limited) and answered as handled, so
+// that whatever keeps it for re-sending (a WAL before this operator) lets it
+// go instead of re-sending it forever.
 func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
-	n.log.Warn("event failed in pipeline", "err", err, "id", ev.ID.String())
 	if errNode, ok := p.nodes["err"]; ok && errNode.kind == nodeOutput && len(p.outputs["err"]) > 0 {
+		p.errs.toErrPort(n, ev, err)
 		e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta, Transactional: ev.Transactional,
 			Data: event.RecordOf("error", err.Error(), "event", ev.Data)}
 		p.output("err", e)
 		return
 	}
-	if ev.Transactional {
-		if f := p.fans[ev.ID]; f != nil {
-			// Failed on this branch: the event fails once its routing
-			// and every other branch are done.
-			if !f.failed {
-				f.failed, f.reason = true, err.Error()
-			}
-			return
-		}
-		p.contraflowFrom(n, event.Insight{Action: event.ActFail, ID: ev.ID, Reason: err.Error()})
+	p.deadLetter(n.order, n.id, ev, err)
+}
+
+// deadLetter drops an event that can never be delivered, counting and
+// logging it, and answers for it as handled: a tracked event is acked once
+// its other branches are done (this branch owes nothing); an untracked one
+// is acked from position order at once.
+func (p *Pipeline) deadLetter(order int, where string, ev *event.Event, err error) {
+	p.errs.dropped(where, ev, err)
+	if ev.Transactional && p.fans[ev.ID] == nil {
+		p.contraflowFromOrder(order, event.Insight{Action: event.ActAck, ID: ev.ID})
 	}
 }
 
@@ -447,6 +463,15 @@ func (p *Pipeline) output(port string, ev *event.Event) {
 		}
 		p.owe(e)
 		if err := o.Send(p.runCtx, e, p); err != nil {
+			if errors.Is(err, ErrUndeliverable) {
+				// This output can never take it: dead-lettered, and its
+				// answer is owed no more.
+				p.errs.dropped(o.Name(), e, err)
+				if e.Transactional {
+					p.handleInsight(event.Insight{Action: event.ActAck, ID: e.ID})
+				}
+				continue
+			}
 			if e.Transactional {
 				p.handleInsight(event.Insight{Action: event.ActFail, ID: e.ID, Reason: fmt.Sprintf("%s: %v", o.Name(), err)})
 			}

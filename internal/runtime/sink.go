@@ -95,9 +95,10 @@ func (r *sinkRunner) encode(ev *event.Event) ([][]byte, error) {
 func (r *sinkRunner) Send(ctx context.Context, ev *event.Event, back pipeline.Upstream) error {
 	payloads, err := r.encode(ev)
 	if err != nil {
+		// Encoding it again would fail the same way: the pipeline counts
+		// and logs it as dropped instead of failing it for a re-send.
 		r.m.sinkEvents.WithLabelValues(r.url, "encode_error").Inc()
-		r.log.Warn("event could not be encoded", "err", err, "id", ev.ID.String())
-		return err
+		return fmt.Errorf("%w: %w", pipeline.ErrUndeliverable, err)
 	}
 	r.sendMu.RLock()
 	defer r.sendMu.RUnlock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,7 @@ type sourceRunner struct {
 
 	outs     map[string][]*pipeline.Pipeline // port → pipelines
 	outCount prometheus.Counter              // events on `out`, resolved once
+	taken    atomic.Uint64                   // events on `out` that every linked pipeline took
 
 	cbMu    sync.Mutex
 	open    map[string]string // breakers currently open: who → reason
@@ -253,6 +255,9 @@ func (r *sourceRunner) send(ctx context.Context, port string, ev *event.Event) e
 		if err := p.SendPort(ctx, "in", e, r); err != nil {
 			return err
 		}
+	}
+	if port == "out" {
+		r.taken.Add(1)
 	}
 	return nil
 }

@@ -464,6 +464,10 @@ func (l *Log) unackedLocked() uint64 {
 // Append adds records and returns their sequence numbers and a Commit that
 // completes when they are durable.
 func (l *Log) Append(payloads ...[]byte) (first, last uint64, c *Commit, err error) {
+	return l.append(true, payloads)
+}
+
+func (l *Log) append(capped bool, payloads [][]byte) (first, last uint64, c *Commit, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -474,17 +478,15 @@ func (l *Log) Append(payloads ...[]byte) (first, last uint64, c *Commit, err err
 	}
 	var size int64
 	for _, p := range payloads {
-		n := int64(recHeaderSize + len(p))
-		if n > l.opts.SegmentSize-segHeaderSize || len(p) > 1<<31 {
-			return 0, 0, nil, fmt.Errorf("%w: %d bytes does not fit a segment of %d", ErrTooLarge, len(p), l.opts.SegmentSize)
+		if err := l.tooLargeLocked(len(p)); err != nil {
+			return 0, 0, nil, err
 		}
-		if l.opts.MaxBytes > 0 && uint64(n) > l.opts.MaxBytes {
-			return 0, 0, nil, fmt.Errorf("%w: %d bytes exceeds max_bytes %d", ErrTooLarge, len(p), l.opts.MaxBytes)
-		}
-		size += n
+		size += int64(recHeaderSize + len(p))
 	}
-	if err := l.makeRoomLocked(uint64(len(payloads)), size); err != nil {
-		return 0, 0, nil, err
+	if capped {
+		if err := l.makeRoomLocked(uint64(len(payloads)), size); err != nil {
+			return 0, 0, nil, err
+		}
 	}
 	first = l.next
 	for _, p := range payloads {
@@ -529,10 +531,7 @@ func (l *Log) Append(payloads ...[]byte) (first, last uint64, c *Commit, err err
 
 // makeRoomLocked applies the caps to an append of n records of size bytes.
 func (l *Log) makeRoomLocked(n uint64, size int64) error {
-	over := func() bool {
-		return (l.opts.MaxElements > 0 && l.unackedLocked()+n > l.opts.MaxElements) ||
-			(l.opts.MaxBytes > 0 && uint64(l.bytes+size) > l.opts.MaxBytes)
-	}
+	over := func() bool { return l.overLocked(n, size) }
 	if !over() {
 		return nil
 	}

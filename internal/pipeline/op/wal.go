@@ -31,8 +31,12 @@ func init() {
 const (
 	defaultMaxInflight = 1000
 	walHoldCap         = 256 // events held in memory while full (block policy)
-	maxRetryBackoff    = 5 * time.Second
-	minRetryBackoff    = 100 * time.Millisecond
+	// A full WAL resumes its sources once its backlog is back under this
+	// share of each cap, so that a WAL at its cap pauses and resumes once
+	// per burst instead of once per acked event.
+	resumeAtPercent = 90
+	maxRetryBackoff = 5 * time.Second
+	minRetryBackoff = 100 * time.Millisecond
 	// A backlog of at least progressBacklog events is reported every
 	// progressEvery while it lasts, and once more when it has drained.
 	progressBacklog = 1000
@@ -69,7 +73,7 @@ type walOp struct {
 	retryAt  time.Time
 	backoff  time.Duration
 	pending  []pendingAppend // appends in order, awaiting durability
-	held     []*event.Event  // accepted while full, appended when room frees
+	held     []heldEvent     // accepted while full, appended when room frees
 
 	commits chan commitWait
 	watchWG sync.WaitGroup
@@ -96,6 +100,13 @@ type pendingAppend struct {
 	c             *wal.Commit
 	id            event.EventID
 	transactional bool
+}
+
+// heldEvent is an event accepted while the log was full, with its stored
+// form (whose size decides when it fits).
+type heldEvent struct {
+	ev   *event.Event
+	data []byte
 }
 
 type commitWait struct {
@@ -277,32 +288,25 @@ func (w *walOp) watch() {
 	}
 }
 
-// OnEvent stores the event; it is emitted once durable (see OnSignal).
+// OnEvent stores the event; it is emitted once durable (see OnSignal). An
+// event that can never be stored (larger than max_bytes or a segment) is
+// refused with an error: the pipeline sends it to its `err` port or counts
+// it as dropped, and the events behind it go on.
 func (w *walOp) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
+	data := EncodeStored(ev)
 	if len(w.held) > 0 || w.failed != nil {
 		// Keep arrival order: nothing overtakes events already held.
-		w.hold(c, ev)
-		return nil
+		return w.hold(c, ev, data)
 	}
-	return w.store(c, ev)
-}
-
-func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
-	_, _, commit, err := w.log.Append(EncodeStored(ev))
+	err := w.append(c, ev, data)
 	switch {
 	case err == nil:
-		w.mStored.Inc()
-		w.nStored++
-		w.pending = append(w.pending, pendingAppend{c: commit, id: ev.ID, transactional: ev.Transactional})
-		w.commits <- commitWait{c: commit, wake: c.Wake}
-		if w.overflow == wal.OverflowBlock && w.atCapacity() {
-			w.trip(c)
-		}
 		return nil
 	case errors.Is(err, wal.ErrFull):
 		w.trip(c)
-		w.hold(c, ev)
-		return nil
+		return w.hold(c, ev, data)
+	case errors.Is(err, wal.ErrTooLarge):
+		return w.refuse(err)
 	case errors.Is(err, wal.ErrDropped):
 		// drop_newest: discarded on purpose, counted; ack upstream so a
 		// source that can re-send does not keep offering it.
@@ -312,36 +316,69 @@ func (w *walOp) store(c *pipeline.Context, ev *event.Event) error {
 		}
 		return nil
 	default:
-		// The log cannot write (a full disk, an I/O error): pause the
-		// sources instead of failing every event that follows; what is
-		// stored stays and is delivered after a restart.
-		if w.failed == nil {
-			w.failed = err
-			w.logger.Error("qos::wal cannot store events; pausing upstream until the engine is restarted with the problem fixed", "wal", w.url, "err", err)
-		}
-		w.trip(c)
-		w.hold(c, ev)
-		return nil
+		w.cannotWrite(c, err)
+		return w.hold(c, ev, data)
 	}
 }
 
+// append stores data (ev's stored form) in the log; ev is acked upstream
+// once durable. Under the block policy a log left full by it trips the
+// breaker upstream at once, before the next event arrives.
+func (w *walOp) append(c *pipeline.Context, ev *event.Event, data []byte) error {
+	_, _, commit, err := w.log.Append(data)
+	if err != nil {
+		return err
+	}
+	w.mStored.Inc()
+	w.nStored++
+	w.pending = append(w.pending, pendingAppend{c: commit, id: ev.ID, transactional: ev.Transactional})
+	w.commits <- commitWait{c: commit, wake: c.Wake}
+	if w.overflow == wal.OverflowBlock && w.log.Room(0) != nil {
+		w.trip(c)
+	}
+	return nil
+}
+
+// refuse is the answer for an event the log can never take.
+func (w *walOp) refuse(err error) error {
+	w.nRefused++
+	w.mRefused.Inc()
+	return fmt.Errorf("qos::wal %s refused the event: %w (raise max_bytes or segment_size, or make the event smaller)", w.url, err)
+}
+
+// cannotWrite pauses the sources when the log cannot write (a full disk,
+// an I/O error) instead of failing every event that follows; what is
+// stored stays and is delivered after a restart.
+func (w *walOp) cannotWrite(c *pipeline.Context, err error) {
+	if w.failed == nil {
+		w.failed = err
+		w.logger.Error("qos::wal cannot store events; pausing upstream until the engine is restarted with the problem fixed", "wal", w.url, "err", err)
+	}
+	w.trip(c)
+}
+
 // hold keeps an event that arrived while the log was full. A transactional
-// event is failed upstream instead: its source re-sends it later.
-func (w *walOp) hold(c *pipeline.Context, ev *event.Event) {
+// event is failed upstream instead: its source re-sends it later. One that
+// could never be stored is refused at once.
+func (w *walOp) hold(c *pipeline.Context, ev *event.Event, data []byte) error {
+	if err := w.log.Room(len(data)); errors.Is(err, wal.ErrTooLarge) {
+		return w.refuse(err)
+	}
 	if ev.Transactional {
 		w.nRefused++
 		w.mRefused.Inc()
 		c.Upstream(event.Insight{Action: event.ActFail, ID: ev.ID, Reason: "qos::wal is full"})
-		return
+		return nil
 	}
 	if len(w.held) >= walHoldCap {
 		w.nRefused++
 		w.mRefused.Inc()
 		w.logger.Error("qos::wal is full and its source ignores back-pressure: event refused", "wal", w.url, "id", ev.ID.String())
-		return
+		return nil
 	}
-	w.held = append(w.held, ev)
+	w.held = append(w.held, heldEvent{ev: ev, data: data})
 	w.nHeld.Store(int64(len(w.held)))
+	return nil
 }
 
 // onDrop is called by the log for each record drop_oldest discards. A record
@@ -355,9 +392,12 @@ func (w *walOp) onDrop(seq uint64) {
 	}
 }
 
-func (w *walOp) atCapacity() bool {
+// belowResumeMark reports whether the backlog is under resumeAtPercent of
+// every cap.
+func (w *walOp) belowResumeMark() bool {
 	st := w.log.Stats()
-	return (w.maxElements > 0 && st.Records >= w.maxElements) || (w.maxBytes > 0 && st.Bytes >= w.maxBytes)
+	under := func(v, limit uint64) bool { return limit == 0 || v*100 <= limit*resumeAtPercent }
+	return under(st.Records, w.maxElements) && under(st.Bytes, w.maxBytes)
 }
 
 func (w *walOp) trip(c *pipeline.Context) {
@@ -370,7 +410,8 @@ func (w *walOp) trip(c *pipeline.Context) {
 	if w.failed != nil {
 		reason = "qos::wal cannot write: " + w.failed.Error()
 	} else {
-		w.logger.Warn("qos::wal full: pausing upstream", "wal", w.url, "events", st.Records, "bytes", st.Bytes)
+		w.logger.Warn("qos::wal full: pausing upstream", "wal", w.url, "events", st.Records, "bytes", st.Bytes,
+			"max_elements", w.maxElements, "max_bytes", w.maxBytes)
 	}
 	c.Upstream(event.Insight{Action: event.ActTrigger, From: w.url, Reason: reason})
 }
@@ -379,17 +420,12 @@ func (w *walOp) trip(c *pipeline.Context) {
 // emits stored events downstream.
 func (w *walOp) OnSignal(c *pipeline.Context) error {
 	w.ackDurable(c)
+	if !w.full && w.overflow == wal.OverflowBlock && w.failed == nil && w.log.Room(0) != nil {
+		w.trip(c) // restarted at its cap
+	}
 	if w.full && w.failed == nil {
-		for len(w.held) > 0 && !w.atCapacity() {
-			ev := w.held[0]
-			w.held[0] = nil
-			w.held = w.held[1:]
-			w.nHeld.Store(int64(len(w.held)))
-			if err := w.store(c, ev); err != nil {
-				w.logger.Error("qos::wal could not store a held event", "err", err)
-			}
-		}
-		if len(w.held) == 0 && !w.atCapacity() {
+		w.storeHeld(c)
+		if len(w.held) == 0 && w.log.Room(0) == nil && w.belowResumeMark() {
 			w.full = false
 			w.logger.Info("qos::wal has room again: resuming upstream", "wal", w.url)
 			c.Upstream(event.Insight{Action: event.ActRestore, From: w.url})
@@ -398,6 +434,22 @@ func (w *walOp) OnSignal(c *pipeline.Context) error {
 	err := w.emit(c)
 	w.updateGauges()
 	return err
+}
+
+// storeHeld appends held events, oldest first, while the log has room for
+// the next one; acks make more room later.
+func (w *walOp) storeHeld(c *pipeline.Context) {
+	for len(w.held) > 0 && w.log.Room(len(w.held[0].data)) == nil {
+		h := w.held[0]
+		if err := w.append(c, h.ev, h.data); err != nil {
+			// Room said it fits, so only a write failure gets here.
+			w.cannotWrite(c, err)
+			return
+		}
+		w.held[0] = heldEvent{}
+		w.held = w.held[1:]
+		w.nHeld.Store(int64(len(w.held)))
+	}
 }
 
 // ackDurable acks upstream, in order, the appends that became durable.
@@ -579,6 +631,7 @@ func (w *walOp) AnswersUpstream() {}
 // Close closes the log (flushing and persisting its cursor), then stops the
 // watcher once every pending commit has completed.
 func (w *walOp) Close() error {
+	w.storeHeldPastCaps()
 	st := w.log.Stats()
 	w.logger.Info("qos::wal closed", "wal", w.url, "dir", w.dir,
 		"stored", w.nStored, "emitted", w.nEmitted, "acked", w.nAcked, "failed", w.nFailed,
@@ -586,10 +639,35 @@ func (w *walOp) Close() error {
 	err := w.log.Close()
 	close(w.commits)
 	w.watchWG.Wait()
-	if len(w.held) > 0 {
-		w.logger.Warn("qos::wal closed with events held in memory while full; they were never stored", "wal", w.url, "events", len(w.held))
-	}
 	return err
+}
+
+// storeHeldPastCaps stores, at Close, the events held in memory while the
+// log was full: their sources were told to pause and will not send them
+// again, so the caps give way for these few (at most walHoldCap) rather
+// than lose them.
+func (w *walOp) storeHeldPastCaps() {
+	if len(w.held) == 0 {
+		return
+	}
+	n := len(w.held)
+	if w.failed == nil {
+		data := make([][]byte, n)
+		for i, h := range w.held {
+			data[i] = h.data
+		}
+		_, _, _, err := w.log.AppendPastCaps(data...)
+		if err == nil {
+			w.nStored += uint64(n)
+			w.mStored.Add(float64(n))
+			w.logger.Info("qos::wal stored the events it held in memory while full, past its caps, so that none is lost", "wal", w.url, "events", n)
+			w.held = nil
+			w.nHeld.Store(0)
+			return
+		}
+		w.failed = err
+	}
+	w.logger.Error("qos::wal closed with events held in memory that it could not store; they are lost", "wal", w.url, "events", n, "err", w.failed)
 }
 
 // Stored event format, version 1:

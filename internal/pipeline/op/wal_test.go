@@ -201,6 +201,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// markerID is the id of the event onlyMarker sends.
+const markerID = 999999
+
+// onlyMarker sends one new event through h and waits until s got it, then
+// stops h: a WAL delivers in order, so whatever it was going to re-send
+// arrived before the marker. It returns the ids s got before the marker.
+func onlyMarker(t *testing.T, h *harness, s *sink) []int64 {
+	t.Helper()
+	h.send(t, event.RecordOf("id", int64(markerID)), false)
+	waitFor(t, "the marker event", func() bool { return slices.Contains(ids(s.events()), markerID) })
+	h.stop(t)
+	got := ids(s.events())
+	return got[:slices.Index(got, markerID)]
+}
+
 // distinctIDs counts the different ids the sink acked.
 func distinctIDs(s *sink) int {
 	seen := map[int64]bool{}
@@ -282,7 +297,10 @@ func TestWALFailResendsOnlyTheFailed(t *testing.T) {
 	s.mu.Unlock()
 	s.reply(event.ActFail, id0)
 	waitFor(t, "the failed event re-sent", func() bool { return len(s.events()) == 1 })
-	time.Sleep(300 * time.Millisecond) // a few more scheduling steps
+	// A new event is read after the ones the rewind passed over: once it
+	// was sent, any second sending of events 1..9 would have happened.
+	h.send(t, event.RecordOf("id", int64(10)), false)
+	waitFor(t, "the event after them sent", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.tries) == 11 })
 	h.stop(t)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -328,13 +346,12 @@ func TestWALRestartResendsUnacked(t *testing.T) {
 			t.Fatalf("bytes changed: %v", b)
 		}
 	}
-	// Third run: everything was acked, nothing comes back.
+	// Third run: everything was acked, nothing comes back before a new
+	// event (the WAL delivers in order).
 	s3 := &sink{}
 	h3 := startWAL(t, dir, 1000, "block", s3)
-	time.Sleep(100 * time.Millisecond)
-	h3.stop(t)
-	if n := len(s3.events()); n != 0 {
-		t.Fatalf("%d acked events were re-sent", n)
+	if got := onlyMarker(t, h3, s3); len(got) != 0 {
+		t.Fatalf("acked events were re-sent: ids %v", got)
 	}
 }
 
@@ -383,9 +400,7 @@ func TestWALDropOldestInFlight(t *testing.T) {
 	mu.Unlock()
 	s.reply(event.ActFail, ins...)
 	waitFor(t, "ids 5..14 delivered", func() bool { return len(s.events()) >= 10 })
-	time.Sleep(50 * time.Millisecond)
-	h.stop(t)
-	if got, want := ids(s.events()), []int64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}; !slices.Equal(got, want) {
+	if got, want := onlyMarker(t, h, s), []int64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}; !slices.Equal(got, want) {
 		t.Fatalf("delivered %v, want %v (ids 0..4 were dropped in flight and must not be re-sent)", got, want)
 	}
 	if n := testutil.ToFloat64(dropped) - before; n != 5 {
@@ -419,9 +434,7 @@ create operator w;
 select event from in into w;
 select event from w into out;
 `, dir, s2)
-	time.Sleep(100 * time.Millisecond)
-	h2.stop(t)
-	if got := ids(s2.events()); len(got) != 0 {
+	if got := onlyMarker(t, h2, s2); len(got) != 0 {
 		t.Fatalf("filtered events stayed in the WAL and came back: %v", got)
 	}
 }
@@ -437,18 +450,43 @@ func TestWALFanOutInGraphWaitsForEverySink(t *testing.T) {
 		}
 		return event.ActAck
 	}}
+	dir := t.TempDir()
 	h := startQuery(t, `
 define qos::wal operator w with read_count = 20, max_elements = 1000 end;
 create operator w;
 select event from in into w;
 select event from w into out;
 select event from w into err;
-`, t.TempDir(), good, portSink{"err", flaky})
+`, dir, good, portSink{"err", flaky})
 	for i := 0; i < 40; i++ {
 		h.send(t, event.RecordOf("id", int64(i)), false)
 	}
-	waitFor(t, "every id at the flaky sink", func() bool { return distinctIDs(flaky) == 40 })
+	waitFor(t, "every id at both sinks", func() bool { return distinctIDs(flaky) == 40 && distinctIDs(good) == 40 })
+	// The WAL did not take the good sink's ack for the whole answer: each
+	// event the flaky sink failed was sent again, so the good sink has it
+	// twice; every other event exactly once.
+	waitFor(t, "the failed events re-sent to both", func() bool { return len(good.events()) == 50 })
+	count := map[int64]int{}
+	for _, id := range ids(good.events()) {
+		count[id]++
+	}
+	for id := int64(0); id < 40; id++ {
+		if want := 1 + btoi(id%4 == 1); count[id] != want {
+			t.Errorf("good sink got id %d %d times, want %d", id, count[id], want)
+		}
+	}
 	h.stop(t)
+	// Both acked everything in the end: nothing is left in the WAL.
+	good2 := &sink{}
+	h2 := startQuery(t, `
+define qos::wal operator w with read_count = 20, max_elements = 1000 end;
+create operator w;
+select event from in into w;
+select event from w into out;
+`, dir, good2)
+	if got := onlyMarker(t, h2, good2); len(got) != 0 {
+		t.Fatalf("events acked by both sinks came back after a restart: %v", got)
+	}
 }
 
 // TestWALReportsBacklogProgress: a backlog of 1000+ events is logged while
