@@ -8,4 +8,11 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/codec"
 	// Pre- and postprocessors.
 	_ "github.com/temblor-dev/temblor/internal/processor"
+
+	// Connectors.
+	_ "github.com/temblor-dev/temblor/internal/connector/blackhole"
+	_ "github.com/temblor-dev/temblor/internal/connector/file"
+	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
+	_ "github.com/temblor-dev/temblor/internal/connector/stdio"
+	_ "github.com/temblor-dev/temblor/internal/connector/ws"
 )

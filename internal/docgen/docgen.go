@@ -134,11 +134,11 @@ func writeSpec(b *strings.Builder, k component.Kind, s *component.Spec, flavor c
 	if s.Config == nil || len(s.Config.Fields) == 0 {
 		return
 	}
-	section := "`config:`"
+	section := "`config:` field"
 	if flavor == conf.Trickle {
-		section = "`with`"
+		section = "`with` parameter"
 	}
-	fmt.Fprintf(b, "\n%s | type | default | description |\n|---|---|---|---|\n", section)
+	fmt.Fprintf(b, "\n| %s | type | default | description |\n|---|---|---|---|\n", section)
 	writeFields(b, s.Config.Fields, "", flavor)
 }
 

@@ -111,6 +111,10 @@ func (a Action) String() string {
 type Insight struct {
 	Action Action
 	ID     EventID
+	// IDs, when set, names every event the ack or fail is for, as ranges
+	// (a batch, an aggregate); it replaces ID as the engine moves to
+	// batches.
+	IDs IDs
 	// Reason explains a Fail or Trigger for logs (e.g. "connection lost").
 	Reason string
 	// From names who raised a Trigger or Restore (a sink's or operator's

@@ -1,0 +1,533 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/temblor-dev/temblor/internal/codec"
+	"github.com/temblor-dev/temblor/internal/component"
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/processor"
+)
+
+// Sink is an offramp's connection to its peer, driven by a SinkRunner
+// from one goroutine.
+type Sink interface {
+	// Connect establishes the connection; while it fails, the runner
+	// keeps the circuit breaker open and retries with backoff. ctx bounds
+	// the attempt.
+	Connect(ctx context.Context) error
+	// Write sends a batch over the connection. nil means delivered — or,
+	// for a Confirmer, written and awaiting Confirm. An error means the
+	// connection is unusable: the runner fails every unconfirmed batch,
+	// disconnects and reconnects; wrap it with Rejected when only this
+	// batch was refused and the connection is fine.
+	Write(ctx context.Context, b *Batch) error
+	// Disconnect closes the connection (after an error, and at the end).
+	Disconnect() error
+}
+
+// Confirmer is a sink whose peer confirms what it received later than the
+// write (the websocket offramp pings behind the data). Confirm returns nil
+// once the peer confirmed everything written before the call.
+type Confirmer interface {
+	Confirm(ctx context.Context) error
+}
+
+// Shutdowner is a sink that closes its connection cleanly (a close
+// handshake) at the end of a run; Disconnect is used after errors.
+type Shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
+
+// Peer is a sink that can say where it delivers, for logs.
+type Peer interface {
+	Peer() string
+}
+
+// Upstream receives contraflow: acks and fails of the events a pipeline
+// sent, and circuit-breaker changes. It must never block. (A pipeline is
+// one.)
+type Upstream interface {
+	Contraflow(in event.Insight)
+}
+
+// Message is one event on its way out, encoded.
+type Message struct {
+	// Payloads are the event encoded by the codec and postprocessors:
+	// usually one, several when a postprocessor splits.
+	Payloads [][]byte
+	// Meta is the event's metadata ($), for sinks that read it.
+	Meta event.Value
+}
+
+// Batch is what a sink writes at once.
+type Batch struct {
+	Messages []Message
+
+	back  Upstream  // where the answers go
+	ids   event.IDs // of the transactional events
+	plain int       // messages of events that are not transactional
+}
+
+// IDs are the IDs of the batch's transactional events (for tests and
+// logs).
+func (b *Batch) IDs() event.IDs { return b.ids }
+
+type rejected struct{ err error }
+
+func (r *rejected) Error() string { return r.err.Error() }
+func (r *rejected) Unwrap() error { return r.err }
+
+// Rejected marks a Write error as concerning only that batch: it is
+// failed, and the connection is kept.
+func Rejected(err error) error { return &rejected{err} }
+
+// SinkOptions tune the runner for one offramp.
+type SinkOptions struct {
+	// MaxUnconfirmed bounds the messages written and not yet confirmed
+	// (default 256); a Confirmer is asked to confirm at the latest then.
+	MaxUnconfirmed int
+	// ConfirmTimeout bounds Connect, Write and Confirm (default 5s).
+	ConfirmTimeout time.Duration
+	// BackoffInitial and BackoffMax bound the wait between connection
+	// attempts (defaults 100ms and 5s).
+	BackoffInitial, BackoffMax time.Duration
+	// Queue is how many batches may wait for the sink (default 4).
+	Queue int
+}
+
+func (o *SinkOptions) defaults() {
+	if o.MaxUnconfirmed <= 0 {
+		o.MaxUnconfirmed = 256
+	}
+	if o.ConfirmTimeout <= 0 {
+		o.ConfirmTimeout = 5 * time.Second
+	}
+	if o.BackoffInitial <= 0 {
+		o.BackoffInitial = 100 * time.Millisecond
+	}
+	if o.BackoffMax < o.BackoffInitial {
+		o.BackoffMax = max(5*time.Second, o.BackoffInitial)
+	}
+	if o.Queue <= 0 {
+		o.Queue = 4
+	}
+}
+
+// stillDownEvery is how often a lasting outage is logged again.
+const stillDownEvery = 30 * time.Second
+
+// ErrClosed is returned by Send once the offramp is draining.
+var ErrClosed = errors.New("offramp is shutting down")
+
+// SinkRunner runs one offramp instance: it encodes the batches pipelines
+// send, hands them to the sink, and turns the sink's outcome into
+// contraflow. Send, AddUpstream and CloseInput may be called from any
+// goroutine; Run from one.
+type SinkRunner struct {
+	url, typ string
+	sink     Sink
+	confirm  Confirmer // nil unless the sink confirms later
+	opts     SinkOptions
+	log      *slog.Logger
+	m        *sinkMetrics
+
+	encMu sync.Mutex // guards codec and post (several pipelines may share a sink)
+	codec codec.Codec
+	post  []processor.Processor
+	names []string
+
+	in      chan *Batch
+	closing chan struct{}
+	sendMu  sync.RWMutex // Send holds R while sending; CloseInput takes W
+	closed  bool
+
+	upMu sync.Mutex
+	ups  map[Upstream]struct{}
+
+	// owned by the Run goroutine
+	connected    bool
+	unconfirmed  []*Batch
+	nUnconfirmed int
+	tripped      bool
+	downSince    time.Time
+	lastNag      time.Time
+	attempts     int
+}
+
+// NewSinkRunner wraps sink for the offramp instance url of type typ, with
+// its codec and postprocessors. It opens nothing.
+func NewSinkRunner(url, typ string, sink Sink, c codec.Codec, post []processor.Spec, o SinkOptions) *SinkRunner {
+	o.defaults()
+	r := &SinkRunner{url: url, typ: typ, sink: sink, opts: o, codec: c,
+		in: make(chan *Batch, o.Queue), closing: make(chan struct{}), ups: map[Upstream]struct{}{},
+		log: slog.Default(), m: newSinkMetrics(nil, url)}
+	r.confirm, _ = sink.(Confirmer)
+	for _, p := range post {
+		r.post = append(r.post, p.New())
+		r.names = append(r.names, p.Name)
+	}
+	return r
+}
+
+// Name is the offramp instance URL.
+func (r *SinkRunner) Name() string { return r.url }
+
+// AddUpstream registers u to hear the circuit breaker's changes even
+// before it sent anything (so that a sink that is down at start pauses
+// it).
+func (r *SinkRunner) AddUpstream(u Upstream) {
+	r.upMu.Lock()
+	r.ups[u] = struct{}{}
+	r.upMu.Unlock()
+}
+
+// Open registers the metrics and opens the sink (if it is an Opener).
+func (r *SinkRunner) Open(ctx context.Context, env component.Env) error {
+	if env.Logger != nil {
+		r.log = env.Logger
+	}
+	r.m = newSinkMetrics(env.Metrics, r.url)
+	if o, ok := r.sink.(component.Opener); ok {
+		return o.Open(ctx, env)
+	}
+	return nil
+}
+
+// Close closes the sink (if it is a Closer). Call it after Run returned.
+func (r *SinkRunner) Close() error {
+	if c, ok := r.sink.(component.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+func (r *SinkRunner) encode(v event.Value) ([][]byte, error) {
+	r.encMu.Lock()
+	defer r.encMu.Unlock()
+	b, err := r.codec.Encode(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding for %s: %w", r.url, err)
+	}
+	frames := [][]byte{b}
+	for i, p := range r.post {
+		var next [][]byte
+		for _, f := range frames {
+			out, err := p.Process(f)
+			if err != nil {
+				return nil, fmt.Errorf("postprocessor %s on %s: %w", r.names[i], r.url, err)
+			}
+			next = append(next, out...)
+		}
+		frames = next
+	}
+	return frames, nil
+}
+
+// Send encodes b and queues it for the sink; it blocks while the queue is
+// full (back-pressure). Events that cannot be encoded are failed to back
+// at once; the others are answered to back when the sink's outcome is
+// known. An error (the offramp is draining, or ctx ended) means none of b
+// was taken.
+func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) error {
+	out := &Batch{Messages: make([]Message, 0, len(b.Events)), back: back}
+	var bad event.IDs
+	var reason string
+	for i := range b.Events {
+		ev := &b.Events[i]
+		payloads, err := r.encode(ev.Data)
+		if err != nil {
+			r.m.encodeErrors.Inc()
+			r.log.Warn("event could not be encoded", "err", err, "id", ev.ID.String())
+			if ev.Transactional {
+				bad.Add(event.Range(ev.ID))
+				reason = err.Error()
+			}
+			continue
+		}
+		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta})
+		if ev.Transactional {
+			out.ids.Add(event.Range(ev.ID))
+		} else {
+			out.plain++
+		}
+	}
+	if !bad.IsZero() && back != nil {
+		back.Contraflow(event.Insight{Action: event.ActFail, IDs: bad, Reason: reason})
+	}
+	if len(out.Messages) == 0 {
+		return nil
+	}
+	r.sendMu.RLock()
+	defer r.sendMu.RUnlock()
+	if r.closed {
+		return ErrClosed
+	}
+	select {
+	case r.in <- out:
+		return nil
+	case <-r.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CloseInput tells the runner to drain: no more batches; what is queued
+// and in flight is delivered or failed, then Run returns.
+func (r *SinkRunner) CloseInput() {
+	select {
+	case <-r.closing:
+		return
+	default:
+	}
+	close(r.closing)
+	r.sendMu.Lock()
+	r.closed = true
+	close(r.in)
+	r.sendMu.Unlock()
+}
+
+func (r *SinkRunner) ack(b *Batch) {
+	r.m.acked.Add(float64(len(b.Messages)))
+	if !b.ids.IsZero() && b.back != nil {
+		b.back.Contraflow(event.Insight{Action: event.ActAck, IDs: b.ids})
+	}
+}
+
+func (r *SinkRunner) fail(b *Batch, reason string) {
+	r.m.failed.Add(float64(len(b.Messages)))
+	if !b.ids.IsZero() && b.back != nil {
+		b.back.Contraflow(event.Insight{Action: event.ActFail, IDs: b.ids, Reason: reason})
+	}
+	if b.plain > 0 {
+		r.log.Warn("events not delivered (not transactional, so not re-sent; put a qos::wal before this offramp to keep them)",
+			"events", b.plain, "reason", reason)
+	}
+}
+
+func (r *SinkRunner) broadcast(in event.Insight) {
+	r.upMu.Lock()
+	ups := make([]Upstream, 0, len(r.ups))
+	for u := range r.ups {
+		ups = append(ups, u)
+	}
+	r.upMu.Unlock()
+	for _, u := range ups {
+		u.Contraflow(in)
+	}
+}
+
+func (r *SinkRunner) peer() string {
+	if p, ok := r.sink.(Peer); ok {
+		return p.Peer()
+	}
+	return r.typ
+}
+
+// trip opens the circuit breaker upstream.
+func (r *SinkRunner) trip(msg, reason string, args ...any) {
+	r.tripped = true
+	r.downSince, r.lastNag, r.attempts = time.Now(), time.Now(), 0
+	r.log.Warn(msg, append([]any{"type", r.typ, "peer", r.peer()}, args...)...)
+	r.m.breaker.Set(1)
+	r.broadcast(event.Insight{Action: event.ActTrigger, Reason: reason, From: r.url})
+}
+
+// failUnconfirmed fails every batch written and not confirmed.
+func (r *SinkRunner) failUnconfirmed(reason string) {
+	for _, b := range r.unconfirmed {
+		r.fail(b, reason)
+	}
+	clear(r.unconfirmed)
+	r.unconfirmed = r.unconfirmed[:0]
+	r.nUnconfirmed = 0
+	r.m.inflight.Set(0)
+}
+
+// drop fails the unconfirmed, disconnects and trips the breaker.
+func (r *SinkRunner) drop(reason string) {
+	r.failUnconfirmed(reason)
+	if r.connected {
+		_ = r.sink.Disconnect()
+		r.connected = false
+	}
+	if !r.tripped {
+		r.trip("offramp disconnected: circuit breaker open; reconnecting with backoff", reason, "reason", reason)
+	}
+}
+
+// write hands b to the sink; false when the connection dropped.
+func (r *SinkRunner) write(ctx context.Context, b *Batch) bool {
+	wctx, cancel := context.WithTimeout(ctx, r.opts.ConfirmTimeout)
+	err := r.sink.Write(wctx, b)
+	cancel()
+	var rej *rejected
+	switch {
+	case err == nil && r.confirm == nil:
+		r.ack(b)
+		return true
+	case err == nil:
+		r.unconfirmed = append(r.unconfirmed, b)
+		r.nUnconfirmed += len(b.Messages)
+		r.m.inflight.Set(float64(r.nUnconfirmed))
+		return true
+	case errors.As(err, &rej):
+		r.fail(b, rej.Error())
+		return true
+	}
+	r.unconfirmed = append(r.unconfirmed, b)
+	reason := "write failed: " + err.Error()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		reason = fmt.Sprintf("write did not complete within %v", r.opts.ConfirmTimeout)
+	}
+	r.drop(reason)
+	return false
+}
+
+// confirmAll asks a Confirmer to confirm what is unconfirmed and acks it,
+// or fails it and drops the connection.
+func (r *SinkRunner) confirmAll(ctx context.Context) {
+	if r.confirm == nil || len(r.unconfirmed) == 0 || !r.connected {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.opts.ConfirmTimeout)
+	err := r.confirm.Confirm(cctx)
+	cancel()
+	if err != nil {
+		reason := "no confirmation from the peer: " + err.Error()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			reason = fmt.Sprintf("the peer did not confirm within %v", r.opts.ConfirmTimeout)
+		}
+		r.drop(reason)
+		return
+	}
+	for _, b := range r.unconfirmed {
+		r.ack(b)
+	}
+	clear(r.unconfirmed)
+	r.unconfirmed = r.unconfirmed[:0]
+	r.nUnconfirmed = 0
+	r.m.inflight.Set(0)
+}
+
+// connect tries to connect until it succeeds (true) or the runner must
+// stop (false: ctx ended, or the input closed while disconnected). What
+// arrives meanwhile is failed at once (a qos::wal upstream re-sends it
+// after the restore).
+func (r *SinkRunner) connect(ctx context.Context, bo *backoff.ExponentialBackOff) bool {
+	for {
+		cctx, cancel := context.WithTimeout(ctx, r.opts.ConfirmTimeout)
+		err := r.sink.Connect(cctx)
+		cancel()
+		if err == nil {
+			r.connected = true
+			r.m.connects.Inc()
+			bo.Reset()
+			if r.tripped {
+				r.log.Info("offramp connected", "type", r.typ, "peer", r.peer(), "after_outage_of", time.Since(r.downSince).Round(time.Millisecond).String())
+				r.tripped = false
+				r.m.breaker.Set(0)
+				r.broadcast(event.Insight{Action: event.ActRestore, From: r.url})
+			} else {
+				r.log.Info("offramp connected", "type", r.typ, "peer", r.peer())
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		r.attempts++
+		if !r.tripped {
+			r.trip("offramp cannot connect: circuit breaker open; retrying with backoff", "cannot connect to "+r.peer()+": "+err.Error(), "err", err)
+		} else if time.Since(r.lastNag) >= stillDownEvery {
+			r.lastNag = time.Now()
+			r.log.Warn("offramp still cannot connect", "type", r.typ, "peer", r.peer(),
+				"down_for", time.Since(r.downSince).Round(time.Second).String(), "attempts", r.attempts, "err", err)
+		}
+		t := time.NewTimer(bo.NextBackOff())
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return false
+			case <-t.C:
+				break wait
+			case b, ok := <-r.in:
+				if !ok {
+					t.Stop()
+					return false
+				}
+				r.fail(b, "not connected to "+r.peer())
+			}
+		}
+	}
+}
+
+// Run delivers batches until the input is closed (then it drains: what is
+// in flight is confirmed or failed) or ctx ends (then it fails what is
+// unconfirmed at once). It returns nil in both cases.
+func (r *SinkRunner) Run(ctx context.Context) error {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = r.opts.BackoffInitial, r.opts.BackoffMax
+	defer func() {
+		r.failUnconfirmed("offramp stopped")
+		if !r.connected {
+			return
+		}
+		r.connected = false
+		if sd, ok := r.sink.(Shutdowner); ok && ctx.Err() == nil {
+			sctx, cancel := context.WithTimeout(ctx, r.opts.ConfirmTimeout)
+			defer cancel()
+			if sd.Shutdown(sctx) == nil {
+				return
+			}
+		}
+		_ = r.sink.Disconnect()
+	}()
+	for {
+		if !r.connected {
+			if !r.connect(ctx, bo) {
+				return nil
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case b, ok := <-r.in:
+			if !ok {
+				r.confirmAll(ctx)
+				return nil
+			}
+			if !r.write(ctx, b) {
+				continue
+			}
+			// Keep writing what is queued, then confirm it all at once.
+		burst:
+			for r.connected && r.nUnconfirmed < r.opts.MaxUnconfirmed {
+				select {
+				case b, ok := <-r.in:
+					if !ok {
+						r.confirmAll(ctx)
+						return nil
+					}
+					if !r.write(ctx, b) {
+						break burst
+					}
+				default:
+					break burst
+				}
+			}
+			r.confirmAll(ctx)
+		}
+	}
+}
