@@ -197,3 +197,14 @@ func fromHumanFormat(s string) uint64 {
 	}
 	return acc
 }
+
+// CheckDatetimeFormat reports a format chrono could not use (an unknown or
+// incomplete specifier), for compile-time checks of datetime|...|.
+func CheckDatetimeFormat(format string) error {
+	for _, it := range compileFormat(format) {
+		if it.kind == iErr {
+			return errBadFormat{format}
+		}
+	}
+	return nil
+}
