@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"encoding/hex"
 	"math"
 	"net/url"
 	"strings"
@@ -222,4 +223,27 @@ func TestRandom(t *testing.T) {
 		{path: "random::string", args: `[-1]`, err: "Bad type passed to function random::string/1"},
 		{path: "random::bool", args: `[]`},
 	})
+}
+
+// The three forms of an OpenTelemetry id agree for the same event.
+func TestOtelIDForms(t *testing.T) {
+	c := &Ctx{IngestNS: 1600860720749137000}
+	for _, kind := range []struct {
+		name string
+		n    int
+	}{{"span", 8}, {"trace", 16}} {
+		s, _ := Call(c, "cncf::otel::gen_"+kind.name+"_id_string")
+		b, _ := Call(c, "cncf::otel::gen_"+kind.name+"_id_bytes")
+		a, _ := Call(c, "cncf::otel::gen_"+kind.name+"_id_array")
+		bs := b.([]byte)
+		if len(bs) != kind.n || hex.EncodeToString(bs) != s {
+			t.Errorf("%s: bytes %x, string %v", kind.name, bs, s)
+		}
+		for i, x := range a.([]event.Value) {
+			if x != int64(bs[i]) {
+				t.Errorf("%s: array %v, bytes %x", kind.name, a, bs)
+				break
+			}
+		}
+	}
 }
