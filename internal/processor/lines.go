@@ -2,7 +2,6 @@ package processor
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 )
 
@@ -11,12 +10,12 @@ import (
 const MaxLine = 16 << 20
 
 func init() {
-	RegisterPre(Spec{Name: "lines", Doc: "Splits input on \\n (a trailing \\r is kept); a partial line waits for the next chunk.", New: func() Processor { return &linesPre{sep: '\n'} }})
-	RegisterPre(Spec{Name: "lines-null", Doc: "Splits input on NUL bytes.", New: func() Processor { return &linesPre{sep: 0} }})
-	RegisterPre(Spec{Name: "lines-pipe", Doc: "Splits input on |.", New: func() Processor { return &linesPre{sep: '|'} }})
+	RegisterPre(Spec{Name: "lines", Doc: "Splits input on \\n (a trailing \\r is kept); a partial line waits for the next chunk and is flushed at the end of the stream. Empty lines are dropped (Tremor passed them to the codec, which mostly failed on them).", New: func() Processor { return &linesPre{sep: '\n'} }})
+	RegisterPre(Spec{Name: "lines-null", Doc: "Splits input on NUL bytes, otherwise as lines.", New: func() Processor { return &linesPre{sep: 0} }})
+	RegisterPre(Spec{Name: "lines-pipe", Doc: "Splits input on |, otherwise as lines.", New: func() Processor { return &linesPre{sep: '|'} }})
+	RegisterPre(Spec{Name: "lines-no-buffer", Doc: "Splits each chunk on \\n on its own: the piece after the last \\n is a line of its own, nothing waits for the next chunk. For sources whose chunks end on line boundaries (UDP datagrams). Empty lines are dropped.", New: func() Processor { return noBufferLines{sep: '\n'} }})
+	RegisterPre(Spec{Name: "lines-cr-no-buffer", Doc: "Like lines-no-buffer, split on \\r.", New: func() Processor { return noBufferLines{sep: '\r'} }})
 	RegisterPost(Spec{Name: "lines", Doc: "Appends \\n to each frame.", New: func() Processor { return suffixPost{"\n"} }})
-	RegisterPre(Spec{Name: "base64", Doc: "Decodes standard base64.", New: func() Processor { return base64Pre{} }})
-	RegisterPost(Spec{Name: "base64", Doc: "Encodes as standard base64.", New: func() Processor { return base64Post{} }})
 }
 
 type linesPre struct {
@@ -67,21 +66,23 @@ func (p suffixPost) Process(data []byte) ([][]byte, error) {
 }
 func (suffixPost) Finish() ([][]byte, error) { return nil, nil }
 
-type base64Pre struct{}
+// noBufferLines splits every chunk completely, as Tremor's unbuffered
+// variants did; each chunk is bounded by its source, so no limit applies.
+type noBufferLines struct{ sep byte }
 
-func (base64Pre) Process(data []byte) ([][]byte, error) {
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(data)))
-	n, err := base64.StdEncoding.Decode(out, bytes.TrimSpace(data))
-	if err != nil {
-		return nil, fmt.Errorf("base64: %w", err)
+func (p noBufferLines) Process(data []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, p.sep)
+		if i < 0 {
+			i = len(data)
+		}
+		if i > 0 {
+			out = append(out, append([]byte(nil), data[:i]...))
+		}
+		data = data[min(i+1, len(data)):]
 	}
-	return [][]byte{out[:n]}, nil
+	return out, nil
 }
-func (base64Pre) Finish() ([][]byte, error) { return nil, nil }
 
-type base64Post struct{}
-
-func (base64Post) Process(data []byte) ([][]byte, error) {
-	return [][]byte{base64.StdEncoding.AppendEncode(nil, data)}, nil
-}
-func (base64Post) Finish() ([][]byte, error) { return nil, nil }
+func (noBufferLines) Finish() ([][]byte, error) { return nil, nil }
