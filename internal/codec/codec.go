@@ -1,8 +1,15 @@
 // Package codec turns bytes into event values and back, one file per codec,
-// each registering itself by name from init(). A codec never does I/O.
+// each registering itself by name from init(). Names and behaviour follow
+// Tremor 0.11; where temblor differs on purpose the codec's Doc says so.
+//
+// A codec never does I/O and never panics on bad input: Decode returns an
+// error, which the runtime sends to the onramp's err port or logs. Values
+// keep exact integers and record key order (see package event).
 package codec
 
 import (
+	"errors"
+
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/event"
 	"github.com/temblor-dev/temblor/internal/registry"
@@ -15,11 +22,34 @@ type Codec interface {
 	Encode(v event.Value) ([]byte, error)
 }
 
+// ErrSkip is returned by Decode when the input holds no event, though it is
+// not wrong either (a blank or comment line in influx). The runtime drops
+// such a frame without an error, as Tremor did.
+var ErrSkip = errors.New("codec: input holds no event")
+
+// IngestDecoder is implemented by codecs whose output depends on the
+// event's ingest time: influx uses it as the timestamp of a line that has
+// none, as Tremor did.
+type IngestDecoder interface {
+	DecodeAt(data []byte, ingestNS uint64) (event.Value, error)
+}
+
+// Decode decodes data with c, giving ingestNS to codecs that use it.
+func Decode(c Codec, data []byte, ingestNS uint64) (event.Value, error) {
+	if d, ok := c.(IngestDecoder); ok {
+		return d.DecodeAt(data, ingestNS)
+	}
+	return c.Decode(data)
+}
+
 // Spec describes a codec.
 type Spec struct {
 	Name string
 	Doc  string
-	New  func() Codec
+	// Mimes are the media types this codec is the default for (Tremor's
+	// builtin codec map), used by connectors that speak HTTP.
+	Mimes []string
+	New   func() Codec
 }
 
 // Registry holds the codecs by name.

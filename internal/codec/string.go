@@ -7,8 +7,8 @@ import (
 )
 
 func init() {
-	Register(Spec{Name: "string", Doc: "UTF-8 text: input becomes a string; a string is written as is, other values as JSON.", New: func() Codec { return stringCodec{} }})
-	Register(Spec{Name: "binary", Doc: "Raw bytes: input becomes bytes; bytes and strings are written as is, other values as JSON.", New: func() Codec { return binaryCodec{} }})
+	Register(Spec{Name: "string", Doc: "UTF-8 text: input becomes a string; a string is written as is, other values as JSON. Invalid UTF-8 is replaced by U+FFFD so the event still arrives (Tremor rejected it).",
+		Mimes: []string{"text/plain", "text/html"}, New: func() Codec { return stringCodec{} }})
 }
 
 type stringCodec struct{}
@@ -29,8 +29,3 @@ func (stringCodec) Encode(v event.Value) ([]byte, error) {
 	}
 	return event.MarshalJSON(v), nil
 }
-
-type binaryCodec struct{}
-
-func (binaryCodec) Decode(data []byte) (event.Value, error) { return append([]byte(nil), data...), nil }
-func (binaryCodec) Encode(v event.Value) ([]byte, error)    { return stringCodec{}.Encode(v) }
