@@ -27,9 +27,11 @@ func NewChain(specs []Spec) *Chain {
 	return c
 }
 
-// Error is a processor's error, naming the processor.
+// Error is a processor's error, naming the processor and holding the frame
+// it was given (nil when it failed while flushing).
 type Error struct {
 	Processor string
+	Data      []byte
 	Err       error
 }
 
@@ -56,7 +58,7 @@ func (c *Chain) Finish(m Meta) (out []Frame, errs []error) {
 			pending = append(pending, Frame{Data: f, Meta: m})
 		}
 		if err != nil {
-			errs = append(errs, &Error{c.names[i], err})
+			errs = append(errs, &Error{Processor: c.names[i], Err: err})
 		}
 	}
 	return pending, errs
@@ -79,7 +81,7 @@ func (c *Chain) step(i int, frames []Frame, errs []error) ([]Frame, []error) {
 			next = append(next, Frame{Data: o, Meta: m})
 		}
 		if err != nil {
-			errs = append(errs, &Error{c.names[i], err})
+			errs = append(errs, &Error{Processor: c.names[i], Data: f.Data, Err: err})
 		}
 	}
 	return next, errs

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -30,8 +31,7 @@ type sinkRunner struct {
 
 	encMu sync.Mutex // guards codec and post (several pipelines may share a sink)
 	codec codec.Codec
-	post  []processor.Processor
-	names []string
+	post  *processor.Chain
 
 	in      chan *connector.Message
 	closing chan struct{}
@@ -53,10 +53,7 @@ func newSinkRunner(url string, s connector.Sink, c codec.Codec, post []processor
 		ups: map[pipeline.Upstream]struct{}{}}
 	r.ackedCount = m.sinkEvents.WithLabelValues(url, "acked")
 	r.failedCount = m.sinkEvents.WithLabelValues(url, "failed")
-	for _, p := range post {
-		r.post = append(r.post, p.New())
-		r.names = append(r.names, p.Name)
-	}
+	r.post = processor.NewChain(post)
 	return r
 }
 
@@ -76,19 +73,16 @@ func (r *sinkRunner) encode(ev *event.Event) ([][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding for %s: %w", r.url, err)
 	}
-	frames := [][]byte{b}
-	for i, p := range r.post {
-		var next [][]byte
-		for _, f := range frames {
-			out, err := p.Process(f)
-			if err != nil {
-				return nil, fmt.Errorf("postprocessor %s on %s: %w", r.names[i], r.url, err)
-			}
-			next = append(next, out...)
-		}
-		frames = next
+	frames, errs := r.post.Process(processor.Frame{Data: b, Meta: processor.Meta{IngestNS: ev.IngestNS, EgressNS: uint64(time.Now().UnixNano())}})
+	if len(errs) > 0 {
+		// One event is one message to the sink: a part that failed fails it all.
+		return nil, fmt.Errorf("postprocessor on %s: %w", r.url, errors.Join(errs...))
 	}
-	return frames, nil
+	out := make([][]byte, len(frames))
+	for i, f := range frames {
+		out[i] = f.Data
+	}
+	return out, nil
 }
 
 // Send implements pipeline.Output.

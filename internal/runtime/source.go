@@ -2,7 +2,7 @@ package runtime
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -30,7 +30,7 @@ type sourceRunner struct {
 	m      *metrics
 
 	mu      sync.Mutex // guards codec, streams, seq
-	streams map[uint64][]processor.Processor
+	streams map[uint64]*processor.Chain
 	seq     uint64
 
 	outs     map[string][]*pipeline.Pipeline // port → pipelines
@@ -49,7 +49,7 @@ var _ connector.SourceOutput = (*sourceRunner)(nil)
 func newSourceRunner(url string, src connector.Source, c codec.Codec, pre []processor.Spec, log *slog.Logger, m *metrics) *sourceRunner {
 	r := &sourceRunner{
 		url: url, id: event.NewSourceID(), src: src, log: log, codec: c, preSpc: pre, m: m,
-		streams: map[uint64][]processor.Processor{},
+		streams: map[uint64]*processor.Chain{},
 		outs:    map[string][]*pipeline.Pipeline{},
 		open:    map[string]string{},
 		resume:  make(chan struct{}),
@@ -129,7 +129,11 @@ func (r *sourceRunner) EmitValue(ctx context.Context, data event.Value, meta *ev
 }
 
 func (r *sourceRunner) newEvent(stream uint64, data event.Value, meta *event.Record) *event.Event {
-	ev := &event.Event{ID: r.nextID(stream), IngestNS: uint64(time.Now().UnixNano()), Data: data, Origin: r.url + "/out"}
+	return r.newEventAt(stream, uint64(time.Now().UnixNano()), data, meta)
+}
+
+func (r *sourceRunner) newEventAt(stream, ingestNS uint64, data event.Value, meta *event.Record) *event.Event {
+	ev := &event.Event{ID: r.nextID(stream), IngestNS: ingestNS, Data: data, Origin: r.url + "/out"}
 	if meta != nil {
 		ev.Meta = meta
 	}
@@ -137,14 +141,19 @@ func (r *sourceRunner) newEvent(stream uint64, data event.Value, meta *event.Rec
 }
 
 // EmitBytes implements connector.SourceOutput: preprocessors, then codec.
+// A preprocessor or codec error costs only the frame it was given: it goes
+// to the err port (or the log) and the other frames go on.
 func (r *sourceRunner) EmitBytes(ctx context.Context, stream uint64, data []byte, meta *event.Record) (event.EventID, error) {
 	if err := r.waitClosed(ctx); err != nil {
 		return event.EventID{}, err
 	}
-	frames, err := r.preprocess(stream, data, false)
-	if err != nil {
-		r.decodeError(ctx, stream, data, meta, err)
-		return event.EventID{}, nil
+	frames, errs := r.preprocess(stream, processor.Frame{Data: data, Meta: processor.Meta{IngestNS: uint64(time.Now().UnixNano())}}, false)
+	for _, err := range errs {
+		bad := data
+		if pe := (*processor.Error)(nil); errors.As(err, &pe) && pe.Data != nil {
+			bad = pe.Data
+		}
+		r.decodeError(ctx, stream, bad, meta, err)
 	}
 	return r.emitFrames(ctx, stream, frames, meta)
 }
@@ -152,30 +161,32 @@ func (r *sourceRunner) EmitBytes(ctx context.Context, stream uint64, data []byte
 // EndStream implements connector.SourceOutput: flush the stream's
 // preprocessors.
 func (r *sourceRunner) EndStream(ctx context.Context, stream uint64) error {
-	frames, err := r.preprocess(stream, nil, true)
-	if err != nil {
+	frames, errs := r.preprocess(stream, processor.Frame{Meta: processor.Meta{IngestNS: uint64(time.Now().UnixNano())}}, true)
+	for _, err := range errs {
 		r.decodeError(ctx, stream, nil, nil, err)
-		return nil
 	}
-	_, err = r.emitFrames(ctx, stream, frames, nil)
+	_, err := r.emitFrames(ctx, stream, frames, nil)
 	return err
 }
 
-func (r *sourceRunner) emitFrames(ctx context.Context, stream uint64, frames [][]byte, meta *event.Record) (event.EventID, error) {
+func (r *sourceRunner) emitFrames(ctx context.Context, stream uint64, frames []processor.Frame, meta *event.Record) (event.EventID, error) {
 	var first event.EventID
 	for i, f := range frames {
 		r.mu.Lock()
-		v, err := r.codec.Decode(f)
+		v, err := codec.Decode(r.codec, f.Data, f.Meta.IngestNS)
 		r.mu.Unlock()
+		if errors.Is(err, codec.ErrSkip) {
+			continue // a blank or comment line: no event, no error (as Tremor)
+		}
 		if err != nil {
-			r.decodeError(ctx, stream, f, meta, err)
+			r.decodeError(ctx, stream, f.Data, meta, err)
 			continue
 		}
 		m := meta
 		if m != nil && i < len(frames)-1 {
 			m = m.Clone()
 		}
-		ev := r.newEvent(stream, v, m)
+		ev := r.newEventAt(stream, f.Meta.IngestNS, v, m)
 		if first.IsZero() {
 			first = ev.ID
 		}
@@ -186,7 +197,9 @@ func (r *sourceRunner) emitFrames(ctx context.Context, stream uint64, frames [][
 	return first, nil
 }
 
-func (r *sourceRunner) preprocess(stream uint64, data []byte, finish bool) ([][]byte, error) {
+// preprocess runs in through the stream's preprocessors; finish flushes and
+// forgets them.
+func (r *sourceRunner) preprocess(stream uint64, in processor.Frame, finish bool) ([]processor.Frame, []error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	chain, ok := r.streams[stream]
@@ -194,38 +207,14 @@ func (r *sourceRunner) preprocess(stream uint64, data []byte, finish bool) ([][]
 		if finish {
 			return nil, nil
 		}
-		chain = make([]processor.Processor, len(r.preSpc))
-		for i, s := range r.preSpc {
-			chain[i] = s.New()
-		}
+		chain = processor.NewChain(r.preSpc)
 		r.streams[stream] = chain
 	}
 	if finish {
 		delete(r.streams, stream)
+		return chain.Finish(in.Meta)
 	}
-	frames := [][]byte{data}
-	if finish {
-		frames = nil
-	}
-	for i, p := range chain {
-		var next [][]byte
-		for _, f := range frames {
-			out, err := p.Process(f)
-			if err != nil {
-				return nil, fmt.Errorf("preprocessor %s: %w", r.preSpc[i].Name, err)
-			}
-			next = append(next, out...)
-		}
-		if finish {
-			out, err := p.Finish()
-			if err != nil {
-				return nil, fmt.Errorf("preprocessor %s: %w", r.preSpc[i].Name, err)
-			}
-			next = append(next, out...)
-		}
-		frames = next
-	}
-	return frames, nil
+	return chain.Process(in)
 }
 
 // decodeError sends undecodable input to the onramp's err port when linked
