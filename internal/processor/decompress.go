@@ -15,6 +15,7 @@ func init() {
 
 type decompressPre struct {
 	noFinish
+	limit
 	gz *gzip.Reader
 	zl io.ReadCloser
 	sn *snappy.Reader
@@ -34,15 +35,15 @@ func (p *decompressPre) Process(data []byte) ([][]byte, error) {
 	var err error
 	switch {
 	case data[0] == 0x1f && data[1] == 0x8b:
-		out, err = gunzip(&p.gz, data)
+		out, err = p.gunzip(&p.gz, data)
 	case data[0] == 0x78 && (data[1] == 0x01 || data[1] == 0x5e || data[1] == 0x9c || data[1] == 0xda):
-		out, err = unzlib(&p.zl, data)
+		out, err = p.unzlib(&p.zl, data)
 	case bytes.HasPrefix(data, magicXZ):
-		out, err = unxz(data)
+		out, err = p.unxz(data)
 	case data[0] == 0xff: // snappy framing: the stream identifier chunk
-		out, err = unsnappy(&p.sn, data)
+		out, err = p.unsnappy(&p.sn, data)
 	case bytes.HasPrefix(data, magicLZ4):
-		out, err = unlz4(&p.l4, data)
+		out, err = p.unlz4(&p.l4, data)
 	default:
 		out = data
 	}

@@ -14,11 +14,12 @@ func init() {
 
 type gzipPre struct {
 	noFinish
+	limit
 	r *gzip.Reader
 }
 
 func (p *gzipPre) Process(data []byte) ([][]byte, error) {
-	out, err := gunzip(&p.r, data)
+	out, err := p.gunzip(&p.r, data)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +27,7 @@ func (p *gzipPre) Process(data []byte) ([][]byte, error) {
 }
 
 // gunzip decompresses data, reusing *r between calls.
-func gunzip(r **gzip.Reader, data []byte) ([]byte, error) {
+func (l limit) gunzip(r **gzip.Reader, data []byte) ([]byte, error) {
 	var err error
 	if *r == nil {
 		*r, err = gzip.NewReader(bytes.NewReader(data))
@@ -36,7 +37,7 @@ func gunzip(r **gzip.Reader, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	return readAll("gzip", *r)
+	return l.readAll("gzip", *r)
 }
 
 type gzipPost struct {

@@ -14,11 +14,12 @@ func init() {
 
 type lz4Pre struct {
 	noFinish
+	limit
 	r *lz4.Reader
 }
 
 func (p *lz4Pre) Process(data []byte) ([][]byte, error) {
-	out, err := unlz4(&p.r, data)
+	out, err := p.unlz4(&p.r, data)
 	if err != nil {
 		return nil, err
 	}
@@ -26,13 +27,13 @@ func (p *lz4Pre) Process(data []byte) ([][]byte, error) {
 }
 
 // unlz4 decompresses data, reusing *r between calls.
-func unlz4(r **lz4.Reader, data []byte) ([]byte, error) {
+func (l limit) unlz4(r **lz4.Reader, data []byte) ([]byte, error) {
 	if *r == nil {
 		*r = lz4.NewReader(bytes.NewReader(data))
 	} else {
 		(*r).Reset(bytes.NewReader(data))
 	}
-	return readAll("lz4", *r)
+	return l.readAll("lz4", *r)
 }
 
 type lz4Post struct {

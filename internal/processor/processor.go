@@ -86,14 +86,26 @@ func RegisterPost(s Spec) {
 	component.Register(&component.Spec{Kind: component.Postprocessor, Name: s.Name, Summary: sum, Docs: rest, Impl: s})
 }
 
-// readAll reads what a decompressor yields, up to MaxFrame bytes.
-func readAll(what string, r io.Reader) ([]byte, error) {
-	out, err := io.ReadAll(io.LimitReader(r, MaxFrame+1))
+// limit bounds what a decompressing processor yields for one frame; zero
+// means MaxFrame (tests set a smaller one).
+type limit int
+
+func (l limit) bytes() int {
+	if l == 0 {
+		return MaxFrame
+	}
+	return int(l)
+}
+
+// readAll reads what a decompressor yields, up to the limit.
+func (l limit) readAll(what string, r io.Reader) ([]byte, error) {
+	n := l.bytes()
+	out, err := io.ReadAll(io.LimitReader(r, int64(n)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if len(out) > MaxFrame {
-		return nil, fmt.Errorf("%s: decompressed frame is larger than %d bytes; dropped", what, MaxFrame)
+	if len(out) > n {
+		return nil, fmt.Errorf("%s: decompressed frame is larger than %d bytes; dropped", what, n)
 	}
 	return out, nil
 }

@@ -391,17 +391,32 @@ func TestGarbageIsAnError(t *testing.T) {
 	}
 }
 
-// TestDecompressionBomb: a small input that inflates past MaxFrame is an
-// error, not an out-of-memory.
+// TestDecompressionBomb: a small input that inflates past the limit
+// (MaxFrame; 256 KiB here, to keep the test fast) is an error, not an
+// out-of-memory, for every decompressor and through decompress.
 func TestDecompressionBomb(t *testing.T) {
-	zeros := make([]byte, MaxFrame+1)
-	for _, name := range []string{"gzip", "zlib", "lz4", "snappy"} {
+	const small = 256 << 10
+	if (limit(0)).bytes() != MaxFrame {
+		t.Fatal("the default limit is not MaxFrame")
+	}
+	zeros := make([]byte, small+1)
+	pres := map[string]Processor{"gzip": &gzipPre{limit: small}, "zlib": &zlibPre{limit: small}, "xz2": xzPre{limit: small},
+		"lz4": &lz4Pre{limit: small}, "snappy": &snappyPre{limit: small}}
+	for name, pre := range pres {
 		wire, err := newPost(t, name).Process(zeros)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := feed(newPre(t, name), wire...); err == nil || !strings.Contains(err.Error(), "larger than") {
-			t.Errorf("%s: %v", name, err)
+		if len(wire[0]) > small/10 {
+			t.Fatalf("%s: %d bytes is no bomb", name, len(wire[0]))
+		}
+		for _, p := range []Processor{pre, &decompressPre{limit: small}} {
+			if _, err := feed(p, wire...); err == nil || !strings.Contains(err.Error(), "larger than") {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if out, err := feed(pre, wire[0]); err == nil || out != nil {
+			t.Errorf("%s: the limit did not hold on reuse", name)
 		}
 	}
 }

@@ -14,11 +14,12 @@ func init() {
 
 type snappyPre struct {
 	noFinish
+	limit
 	r *snappy.Reader
 }
 
 func (p *snappyPre) Process(data []byte) ([][]byte, error) {
-	out, err := unsnappy(&p.r, data)
+	out, err := p.unsnappy(&p.r, data)
 	if err != nil {
 		return nil, err
 	}
@@ -26,13 +27,13 @@ func (p *snappyPre) Process(data []byte) ([][]byte, error) {
 }
 
 // unsnappy decompresses data, reusing *r between calls.
-func unsnappy(r **snappy.Reader, data []byte) ([]byte, error) {
+func (l limit) unsnappy(r **snappy.Reader, data []byte) ([]byte, error) {
 	if *r == nil {
 		*r = snappy.NewReader(bytes.NewReader(data))
 	} else {
 		(*r).Reset(bytes.NewReader(data))
 	}
-	return readAll("snappy", *r)
+	return l.readAll("snappy", *r)
 }
 
 type snappyPost struct {

@@ -12,22 +12,25 @@ func init() {
 	RegisterPost(Spec{Name: "xz2", Doc: "Compresses each frame as one xz stream (8 MiB dictionary; Tremor used preset 9, whose 64 MiB dictionary only pays off on frames larger than 8 MiB).", New: func() Processor { return xzPost{} }})
 }
 
-type xzPre struct{ noFinish }
+type xzPre struct {
+	noFinish
+	limit
+}
 
-func (xzPre) Process(data []byte) ([][]byte, error) {
-	out, err := unxz(data)
+func (p xzPre) Process(data []byte) ([][]byte, error) {
+	out, err := p.unxz(data)
 	if err != nil {
 		return nil, err
 	}
 	return [][]byte{out}, nil
 }
 
-func unxz(data []byte) ([]byte, error) {
+func (l limit) unxz(data []byte) ([]byte, error) {
 	r, err := xz.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("xz2: %w", err)
 	}
-	return readAll("xz2", r)
+	return l.readAll("xz2", r)
 }
 
 type xzPost struct{ noFinish }

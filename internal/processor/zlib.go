@@ -15,11 +15,12 @@ func init() {
 
 type zlibPre struct {
 	noFinish
+	limit
 	r io.ReadCloser
 }
 
 func (p *zlibPre) Process(data []byte) ([][]byte, error) {
-	out, err := unzlib(&p.r, data)
+	out, err := p.unzlib(&p.r, data)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +28,7 @@ func (p *zlibPre) Process(data []byte) ([][]byte, error) {
 }
 
 // unzlib decompresses data, reusing *r between calls.
-func unzlib(r *io.ReadCloser, data []byte) ([]byte, error) {
+func (l limit) unzlib(r *io.ReadCloser, data []byte) ([]byte, error) {
 	var err error
 	if *r == nil {
 		*r, err = zlib.NewReader(bytes.NewReader(data))
@@ -38,7 +39,7 @@ func unzlib(r *io.ReadCloser, data []byte) ([]byte, error) {
 		*r = nil // a failed Reset may leave the reader unusable
 		return nil, fmt.Errorf("zlib: %w", err)
 	}
-	return readAll("zlib", *r)
+	return l.readAll("zlib", *r)
 }
 
 type zlibPost struct {
