@@ -25,18 +25,32 @@ var kinds = map[string]func(pattern string) (Extractor, error){}
 func register(kind string, f func(pattern string) (Extractor, error)) { kinds[kind] = f }
 
 // New compiles `kind|pattern|`. The kind is matched case-insensitively, as
-// Tremor did. An error is a compile error for the script.
+// Tremor did. An error is a compile error for the script; an unknown kind
+// is an *UnknownKindError.
 func New(kind, pattern string) (Extractor, error) {
 	k := strings.ToLower(kind)
 	f, ok := kinds[k]
 	if !ok {
-		msg := fmt.Sprintf("Unsupported extractor %s", k)
-		if s := registry.Closest(k, Kinds()); s != "" {
-			msg += fmt.Sprintf(" (did you mean `%s`?)", s)
-		}
-		return nil, fmt.Errorf("%s", msg)
+		return nil, &UnknownKindError{Kind: k, Suggestion: registry.Closest(k, Kinds())}
 	}
 	return f(pattern)
+}
+
+// UnknownKindError is an extractor kind that does not exist. Error() is
+// Tremor's text; Hint() suggests the closest kind, for the diagnostic.
+type UnknownKindError struct {
+	Kind       string
+	Suggestion string // "" when no kind is close
+}
+
+func (e *UnknownKindError) Error() string { return fmt.Sprintf("Unsupported extractor %s", e.Kind) }
+
+// Hint is "Did you mean `json`?" or "".
+func (e *UnknownKindError) Hint() string {
+	if e.Suggestion == "" {
+		return ""
+	}
+	return fmt.Sprintf("Did you mean `%s`?", e.Suggestion)
 }
 
 // Kinds returns the extractor kinds, sorted.

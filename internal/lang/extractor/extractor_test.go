@@ -1,6 +1,7 @@
 package extractor
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/temblor-dev/temblor/internal/event"
@@ -65,10 +66,16 @@ func TestBase64JSON(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	if _, err := New("jsno", ""); err == nil || err.Error() != "Unsupported extractor jsno (did you mean `json`?)" {
+	_, err := New("jsno", "")
+	var uk *UnknownKindError
+	if !errors.As(err, &uk) || err.Error() != "Unsupported extractor jsno" || uk.Hint() != "Did you mean `json`?" {
 		t.Errorf("got %v", err)
 	}
-	if _, err := New("re", "("); err == nil {
-		t.Error("an invalid regex compiled")
+	_, err = New("snot", "")
+	if !errors.As(err, &uk) || err.Error() != "Unsupported extractor snot" || uk.Hint() != "" {
+		t.Errorf("got %v", err)
+	}
+	if _, err := New("re", "("); err == nil || err.Error() != "regex parse error:\n    (\n    ^\nerror: unclosed group" {
+		t.Errorf("got %v", err)
 	}
 }

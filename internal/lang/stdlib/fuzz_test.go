@@ -58,3 +58,16 @@ func FuzzFormatAndParse(f *testing.F) {
 		_, _ = Call(nil, "string::substr", s, int64(len(format)), int64(len(s)))
 	})
 }
+
+func FuzzRegexError(f *testing.F) {
+	f.Add("a(b(c)")
+	f.Add(`(?P<x>a{2,}|[\]a-]\q`)
+	f.Fuzz(func(t *testing.T, p string) {
+		if _, err := CompileRegex(p); err != nil {
+			if _, ok := err.(*RegexError); !ok {
+				t.Fatalf("%q: %T %v", p, err, err)
+			}
+			_ = err.Error()
+		}
+	})
+}

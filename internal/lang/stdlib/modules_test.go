@@ -161,3 +161,28 @@ func TestRegexTranslate(t *testing.T) {
 		t.Error(`\s is not Unicode`)
 	}
 }
+
+func TestRegexErrors(t *testing.T) {
+	for _, c := range []struct{ pattern, want string }{
+		// tests/script_errors/invalid_extractor in Tremor's suite
+		{"(", "regex parse error:\n    (\n    ^\nerror: unclosed group"},
+		{"a(b(c)", "regex parse error:\n    a(b(c)\n     ^\nerror: unclosed group"},
+		{"ab)", "regex parse error:\n    ab)\n      ^\nerror: unopened group"},
+		{"x[ab", "regex parse error:\n    x[ab\n     ^\nerror: unclosed character class"},
+		{"*a", "regex parse error:\n    *a\n    ^\nerror: repetition operator missing expression"},
+		{"a|+", "regex parse error:\n    a|+\n      ^\nerror: repetition operator missing expression"},
+		{`\q`, "regex parse error:\n    \\q\n    ^^\nerror: unrecognized escape sequence"},
+		{`ab\`, "regex parse error:\n    ab\\\n      ^\nerror: incomplete escape sequence, reached end of pattern prematurely"},
+		{`(a)\1`, "regex parse error:\n    (a)\\1\n       ^^\nerror: backreferences are not supported"},
+		{`a(?=b)`, "regex parse error:\n    a(?=b)\n     ^^^\nerror: look-around, including look-ahead and look-behind, is not supported"},
+		{`a{2`, "regex parse error:\n    a{2\n     ^^\nerror: unclosed counted repetition"},
+		{`é(`, "regex parse error:\n    é(\n     ^\nerror: unclosed group"},
+		{"a\n(b", "regex parse error:\n" + strings.Repeat("~", 79) + "\n1: a\n2: (b\n   ^\n" + strings.Repeat("~", 79) + "\nerror: unclosed group"},
+	} {
+		_, err := CompileRegex(c.pattern)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q:\n got %v\nwant %s", c.pattern, err, c.want)
+		}
+	}
+	runFuncCases(t, []fcase{{path: "re::is_match", args: `["(", "x"]`, err: "Runtime error in function re::is_match/2: regex parse error:\n    (\n    ^\nerror: unclosed group"}})
+}

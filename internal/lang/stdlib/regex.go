@@ -33,7 +33,8 @@ var (
 // that are not constants in the script).
 const reCacheMax = 256
 
-// CompileRegex compiles a pattern written for Rust's regex crate.
+// CompileRegex compiles a pattern written for Rust's regex crate. An
+// invalid pattern gives a *RegexError worded as Rust's.
 func CompileRegex(pattern string) (*regexp.Regexp, error) {
 	reCacheMu.Lock()
 	re, ok := reCache[pattern]
@@ -43,6 +44,9 @@ func CompileRegex(pattern string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(translateRegex(pattern))
 	if err != nil {
+		return nil, rustRegexError(pattern, err)
+	}
+	if err := rustOnlyError(pattern); err != nil {
 		return nil, err
 	}
 	reCacheMu.Lock()
