@@ -55,7 +55,7 @@ func TestConfigGolden(t *testing.T) {
 			if strings.HasPrefix(c.Name(), "ok_") != (code == 0) {
 				t.Errorf("exit status %d for case %s", code, c.Name())
 			}
-			if code != 0 && !regexp.MustCompile(`\.(yaml|trickle):\d+:\d+: `).MatchString(got) {
+			if code != 0 && !regexp.MustCompile(`\.(yaml|trickle):\d+:\d+(: |\n)`).MatchString(got) {
 				t.Errorf("error output lacks file:line:col:\n%s", got)
 			}
 		})

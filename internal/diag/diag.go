@@ -77,6 +77,16 @@ type Diagnostic struct {
 	// Src is the source text the spans point into, when known, so the
 	// diagnostic can be rendered with its lines.
 	Src []byte
+	// Display, when set, is the source as it is shown (see Segment);
+	// otherwise Src is shown line by line.
+	Display []Segment
+	// Token is the text of a token the lexer could not finish, shown where
+	// the tokens stop (see Unfinished).
+	Token *Unfinished
+	// Included marks a problem located in a file other than the one being
+	// loaded (a module found on the module path): Tremor headed those
+	// "Error in FILE:LINE:COL".
+	Included bool
 }
 
 // Errorf is a positioned error diagnostic.

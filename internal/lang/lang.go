@@ -1,89 +1,122 @@
+// Package lang is temblor's tremor-script and trickle implementation, as
+// the rest of temblor uses it: compile a script (or the expressions of a
+// query) once, with every name resolved and every error found before
+// anything runs, then run it per event.
+//
+// The stages live in subpackages, one each: lexer → parser (building ast)
+// → compiler (checking and resolving) → vm (running), with source (files
+// and their diagnostics), stdlib (native functions), extractor and lib
+// (the standard library's module files). This package must stay a thin
+// layer over them.
 package lang
 
 import (
-	"fmt"
-	"strings"
+	"os"
+	"sync"
+
+	"github.com/temblor-dev/temblor/internal/diag"
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang/ast"
+	"github.com/temblor-dev/temblor/internal/lang/compiler"
+	"github.com/temblor-dev/temblor/internal/lang/lib"
+	"github.com/temblor-dev/temblor/internal/lang/parser"
+	"github.com/temblor-dev/temblor/internal/lang/source"
+	"github.com/temblor-dev/temblor/internal/lang/stdlib"
+	"github.com/temblor-dev/temblor/internal/lang/vm"
 )
 
-// Pos is a place in source text; Line and Col start at 1.
-type Pos struct {
-	Line, Col int
-	Offset    int
+// Options configure compiling.
+type Options struct {
+	// ModulePath lists the directories `use` searches before the standard
+	// library (TREMOR_PATH and --module-path).
+	ModulePath []compiler.Mount
+	// LibName is how the standard library is named in "module not found"
+	// messages (default: lib.Name).
+	LibName string
 }
 
-func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+// EnvModulePath is the module path from $TREMOR_PATH (colon separated).
+func EnvModulePath() []compiler.Mount { return compiler.SplitPath(os.Getenv("TREMOR_PATH")) }
 
-// Span is a range of source text; End is exclusive.
-type Span struct {
-	Start, End Pos
+// ModulePath is the full module path: the given mounts, then the library.
+func (o Options) modulePath() *compiler.ModulePath {
+	name := o.LibName
+	if name == "" {
+		name = lib.Name
+	}
+	mounts := append(append([]compiler.Mount(nil), o.ModulePath...), lib.Mount(name))
+	return &compiler.ModulePath{Mounts: mounts}
 }
 
-// Span returns the range the error points at.
-func (e *Error) Span() Span { return Span{Start: e.Pos, End: e.End} }
-
-// Error is a parse or runtime error at a place in a source file.
-type Error struct {
-	File string
-	Pos  Pos
-	End  Pos // exclusive end of the offending text (== Pos when unknown)
-	Msg  string
-	Hint string
-	// Src is the source text, when known, for Pretty.
-	Src []byte
+// CompilerOptions are the compiler's options for o.
+func (o Options) CompilerOptions(query bool) compiler.Options {
+	return compiler.Options{Path: o.modulePath(), Extractor: newExtractor, Query: query}
 }
 
-// where is the `file:line:col` prefix, leaving out what is unknown.
-func (e *Error) where() string {
-	switch {
-	case e.File == "" && e.Pos.Line == 0:
-		return ""
-	case e.File == "":
-		return fmt.Sprintf("%d:%d: ", e.Pos.Line, e.Pos.Col)
-	case e.Pos.Line == 0:
-		return e.File + ": "
-	}
-	return fmt.Sprintf("%s:%d:%d: ", e.File, e.Pos.Line, e.Pos.Col)
+// Script is a compiled tremor-script, safe for concurrent Runs.
+type Script struct {
+	Src  *source.Source
+	prog *compiler.Program
+	pool sync.Pool
 }
 
-func (e *Error) Error() string {
-	s := e.where() + e.Msg
-	if e.Hint != "" {
-		s += "\n  hint: " + e.Hint
+// Compile parses and compiles a script named name (errors are
+// *diag.Diagnostic, rendered the way Tremor rendered them).
+func Compile(name, text string, opts Options) (*Script, error) {
+	src := source.New(name, text)
+	s, d := parser.ParseScript(src)
+	if d != nil {
+		return nil, d
 	}
-	return s
+	return CompileAST(s, opts)
 }
 
-// Pretty renders the error with the source line and a caret under the
-// offending text:
-//
-//	main.trickle:7:14: error: unexpected `fron`, expected `from`
-//	   7 | select event fron in into out;
-//	     |              ^^^^
-//	  hint: ...
-func (e *Error) Pretty(src []byte) string {
-	if src == nil {
-		src = e.Src
+// CompileAST compiles a parsed script.
+func CompileAST(s *ast.Script, opts Options) (*Script, error) {
+	c := compiler.New(opts.CompilerOptions(false))
+	p, err := c.CompileScript(s)
+	if err != nil {
+		return nil, err
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%serror: %s\n", e.where(), e.Msg)
-	lines := strings.Split(string(src), "\n")
-	if e.Pos.Line >= 1 && e.Pos.Line <= len(lines) {
-		line := strings.TrimRight(lines[e.Pos.Line-1], "\r")
-		num := fmt.Sprint(e.Pos.Line)
-		pad := strings.Repeat(" ", len(num))
-		fmt.Fprintf(&b, " %s | %s\n", num, strings.ReplaceAll(line, "\t", " "))
-		width := 1
-		if e.End.Line == e.Pos.Line && e.End.Col > e.Pos.Col {
-			width = e.End.Col - e.Pos.Col
-		}
-		col := e.Pos.Col
-		if col < 1 {
-			col = 1
-		}
-		fmt.Fprintf(&b, " %s | %s%s\n", pad, strings.Repeat(" ", col-1), strings.Repeat("^", width))
+	return &Script{Src: s.Source, prog: p}, nil
+}
+
+// Warnings are the script's warnings.
+func (s *Script) Warnings() diag.List { return s.prog.Warnings }
+
+// Env is what one run sees: the event's data and metadata (which the
+// script may replace), the state kept between runs, the script's
+// arguments and what functions may read from the event.
+type Env struct {
+	Data  *event.Value
+	Meta  *event.Value
+	State *event.Value
+	Args  event.Value
+	Ctx   *stdlib.Ctx
+}
+
+// Result is how a run ended (see vm.Result).
+type Result = vm.Result
+
+// Run runs the script once.
+func (s *Script) Run(env Env) (Result, error) {
+	locals, _ := s.pool.Get().([]vm.Value)
+	if len(locals) != s.prog.Locals {
+		locals = vm.NewLocals(s.prog.Locals)
 	}
-	if e.Hint != "" {
-		fmt.Fprintf(&b, "hint: %s\n", e.Hint)
+	var nullMeta, nullState event.Value
+	if env.Meta == nil {
+		env.Meta = &nullMeta
 	}
-	return b.String()
+	if env.State == nil {
+		env.State = &nullState
+	}
+	if env.Ctx == nil {
+		env.Ctx = &stdlib.Ctx{}
+	}
+	f := &vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx}
+	r, err := vm.RunBody(f, s.prog.Body)
+	vm.ResetLocals(locals)
+	s.pool.Put(locals)
+	return r, err
 }

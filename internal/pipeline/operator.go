@@ -9,8 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
-	"github.com/temblor-dev/temblor/internal/lang"
+	"github.com/temblor-dev/temblor/internal/lang/source"
 	"github.com/temblor-dev/temblor/internal/registry"
 )
 
@@ -94,39 +95,33 @@ type Params struct {
 	Defn   string // the definition's id
 	Kind   string // e.g. "qos::wal"
 	Values map[string]event.Value
-	file   string
-	pos    map[string]lang.Pos // param name → its position
-	where  lang.Pos            // position of the definition
+	src    *source.Source
+	pos    map[string]diag.Span // param name → the span of its name
+	where  diag.Span            // the definition's name
 	used   map[string]bool
 }
 
-// NewParams builds Params; pos maps names to their positions in file,
-// where is the position of the definition. Used by the graph builder and by
-// tests.
-func NewParams(defn, kind, file string, where lang.Pos, values map[string]event.Value, pos map[string]lang.Pos) *Params {
+// NewParams builds Params; pos maps names to their spans in src, where is
+// the span of the definition. Used by the graph builder and by tests.
+func NewParams(defn, kind string, src *source.Source, where diag.Span, values map[string]event.Value, pos map[string]diag.Span) *Params {
 	if values == nil {
 		values = map[string]event.Value{}
 	}
 	if pos == nil {
-		pos = map[string]lang.Pos{}
+		pos = map[string]diag.Span{}
 	}
-	return &Params{Defn: defn, Kind: kind, Values: values, file: file, pos: pos, where: where, used: map[string]bool{}}
+	return &Params{Defn: defn, Kind: kind, Values: values, src: src, pos: pos, where: where, used: map[string]bool{}}
 }
 
 // Errorf returns an error positioned at param name (or at the definition
-// when the param is absent).
-// The error is a *lang.Error, so it prints with the line and a caret.
+// when the param is absent): a *diag.Diagnostic, shown with the line and a
+// caret.
 func (p *Params) Errorf(name, format string, args ...any) error {
 	where, ok := p.pos[name]
-	end := where
-	if ok {
-		end.Col += len(name) // underline the parameter's name
-		end.Offset += len(name)
-	} else {
-		where, end = p.where, p.where
+	if !ok {
+		where = p.where
 	}
-	return &lang.Error{File: p.file, Pos: where, End: end,
-		Msg: fmt.Sprintf("%s operator %s: %s", p.Kind, p.Defn, fmt.Sprintf(format, args...))}
+	return p.src.Diag(where, where, fmt.Sprintf("%s operator %s: %s", p.Kind, p.Defn, fmt.Sprintf(format, args...)), "")
 }
 
 // Has reports whether name was given.

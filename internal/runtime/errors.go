@@ -2,32 +2,33 @@ package runtime
 
 import (
 	"errors"
+	"strings"
 
-	"github.com/temblor-dev/temblor/internal/lang"
+	"github.com/temblor-dev/temblor/internal/diag"
 )
 
 // prettyError is a language error rendered with its source line and caret.
 type prettyError struct {
-	err  *lang.Error
+	err  *diag.Diagnostic
 	text string
 }
 
 func (e *prettyError) Error() string { return e.text }
 func (e *prettyError) Unwrap() error { return e.err }
 
-// prettyLangError renders trickle errors with the offending line and a
+// prettyLangError renders trickle errors with the offending lines and a
 // caret; other errors pass through.
-func prettyLangError(err error, src []byte) error {
+func prettyLangError(err error) error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []error
 		for _, e := range j.Unwrap() {
-			out = append(out, prettyLangError(e, src))
+			out = append(out, prettyLangError(e))
 		}
 		return errors.Join(out...)
 	}
-	var le *lang.Error
-	if errors.As(err, &le) {
-		return &prettyError{err: le, text: le.Pretty(src)}
+	var d *diag.Diagnostic
+	if errors.As(err, &d) {
+		return &prettyError{err: d, text: strings.TrimRight(d.Render(), "\n")}
 	}
 	return err
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/config"
 	"github.com/temblor-dev/temblor/internal/connector"
-	"github.com/temblor-dev/temblor/internal/lang/ast"
-	"github.com/temblor-dev/temblor/internal/lang/parser"
+	"github.com/temblor-dev/temblor/internal/lang"
+	"github.com/temblor-dev/temblor/internal/lang/compiler"
 	"github.com/temblor-dev/temblor/internal/pipeline"
 	"github.com/temblor-dev/temblor/internal/processor"
 	"github.com/temblor-dev/temblor/internal/wal"
@@ -42,6 +42,9 @@ type Options struct {
 	// Validate builds everything for checking only: no --data-dir is
 	// created and no WAL is opened (a running engine may hold them).
 	Validate bool
+	// ModulePath is where `use` in a pipeline finds module files before
+	// the standard library (--module-path, then $TREMOR_PATH).
+	ModulePath []string
 }
 
 // Runtime is a deployment's running graph.
@@ -82,7 +85,12 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 		}
 	}()
 
-	queries, err := parsePipelines(dep)
+	var mounts []compiler.Mount
+	for _, d := range opts.ModulePath {
+		mounts = append(mounts, compiler.DirMount(d))
+	}
+	mounts = append(mounts, lang.EnvModulePath()...)
+	queries, err := parsePipelines(dep, lang.Options{ModulePath: mounts})
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +137,8 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	return r, nil
 }
 
-func parsePipelines(dep *config.Deployment) (map[string]*ast.Query, error) {
-	queries := map[string]*ast.Query{}
+func parsePipelines(dep *config.Deployment, opts lang.Options) (map[string]*lang.Query, error) {
+	queries := map[string]*lang.Query{}
 	var errs []error
 	for _, p := range dep.Pipelines {
 		src, err := os.ReadFile(p.File)
@@ -138,9 +146,9 @@ func parsePipelines(dep *config.Deployment) (map[string]*ast.Query, error) {
 			errs = append(errs, fmt.Errorf("reading pipeline %s: %w", p.File, err))
 			continue
 		}
-		q, err := parser.ParseQuery(p.File, src)
+		q, err := lang.ParseQuery(p.File, src, opts)
 		if err != nil {
-			errs = append(errs, prettyLangError(err, src))
+			errs = append(errs, prettyLangError(err))
 			continue
 		}
 		queries[p.ID] = q
@@ -148,7 +156,7 @@ func parsePipelines(dep *config.Deployment) (map[string]*ast.Query, error) {
 	return queries, errors.Join(errs...)
 }
 
-func (r *Runtime) link(l config.Link, params map[string]string, queries map[string]*ast.Query,
+func (r *Runtime) link(l config.Link, params map[string]string, queries map[string]*lang.Query,
 	onramps map[string]*config.Onramp, offramps map[string]*config.Offramp) error {
 	from, err := l.From.Substitute(params)
 	if err != nil {
@@ -174,7 +182,7 @@ func instanceURL(u config.PortURL) string {
 	return "/" + u.Kind + "/" + u.ID + "/" + u.Instance
 }
 
-func (r *Runtime) connect(from, to config.PortURL, queries map[string]*ast.Query,
+func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Query,
 	onramps map[string]*config.Onramp, offramps map[string]*config.Offramp) error {
 	switch from.Kind {
 	case "onramp":
@@ -295,7 +303,7 @@ func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*
 	return s, nil
 }
 
-func (r *Runtime) pipeline(u config.PortURL, queries map[string]*ast.Query) (*pipeline.Pipeline, error) {
+func (r *Runtime) pipeline(u config.PortURL, queries map[string]*lang.Query) (*pipeline.Pipeline, error) {
 	url := instanceURL(u)
 	if p, ok := r.pipes[url]; ok {
 		return p, nil
@@ -311,7 +319,7 @@ func (r *Runtime) pipeline(u config.PortURL, queries map[string]*ast.Query) (*pi
 	}
 	p, err := pipeline.Build(q, url, pipeline.BuildEnv{DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline, Validate: r.opts.Validate})
 	if err != nil {
-		return nil, &artefactError{prettyLangError(err, q.Src)}
+		return nil, &artefactError{prettyLangError(err)}
 	}
 	r.pipes[url] = p
 	r.pipeOrder = append(r.pipeOrder, url)

@@ -1,310 +1,519 @@
+// Package ast is the syntax tree of tremor-script and trickle as the parser
+// builds it: every node with its span in the (rendered) source, names not
+// yet resolved. The compiler turns it into an executable program.
+//
+// It must never evaluate anything nor look names up.
 package ast
 
 import (
-	"strings"
-
+	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
-	"github.com/temblor-dev/temblor/internal/lang"
+	"github.com/temblor-dev/temblor/internal/lang/source"
 )
 
-// Query is a parsed .trickle file.
-type Query struct {
-	File  string
-	Src   []byte
-	Stmts []Stmt
+// Span is a range of source: Start at the first character, End just past
+// the last (Tremor's locations).
+type Span = diag.Span
+
+// Node is anything with a place in the source.
+type Node interface{ Extent() Span }
+
+// Expr is an expression or statement of tremor-script.
+type Expr interface {
+	Node
+	expr()
 }
 
-// Stmt is a trickle statement.
-type Stmt interface{ Position() lang.Pos }
-
-// UseStmt is `use a::b [as c];`.
-type UseStmt struct {
-	Path  []string
-	Alias string
-	P     lang.Pos
+// Ident is a name (written plain or in backticks).
+type Ident struct {
+	Name string
+	Span Span
 }
 
-// OperatorDefn is `define KIND operator ID [with ...] end;`.
-type OperatorDefn struct {
-	Kind   []string
-	ID     string
-	Params []Param
-	P      lang.Pos
-}
+// Extent is the name's span.
+func (i Ident) Extent() Span { return i.Span }
 
-// KindString is the kind as written, e.g. "qos::wal".
-func (d *OperatorDefn) KindString() string { return strings.Join(d.Kind, "::") }
-
-// Param is one `name = expr` of a `with` block.
-type Param struct {
-	Name  string
-	Value Expr
-	P     lang.Pos
-}
-
-// OperatorCreate is `create operator ID [from DEFN] [with ...] end;`.
-type OperatorCreate struct {
-	ID     string
-	Target string // definition id; the parser sets it to ID when `from` is omitted
-	Params []Param
-	P      lang.Pos
-}
-
-// ScriptDefn is `define script ID [with ...] script BODY end;`.
-type ScriptDefn struct {
-	ID     string
-	Params []Param
-	Body   []Expr
-	P      lang.Pos
-	File   string // for runtime error messages
-	Src    []byte // the whole source (shared, read-only), so runtime errors can print the line
-}
-
-// ScriptCreate is `create script ID [from DEFN] [with ...];`.
-type ScriptCreate struct {
-	ID     string
-	Target string // definition id; the parser sets it to ID when `from` is omitted
-	Params []Param
-	P      lang.Pos
-}
-
-// StreamCreate is `create stream ID;`.
-type StreamCreate struct {
-	ID string
-	P  lang.Pos
-}
-
-// StreamRef names a stream or an operator's port in select.
-type StreamRef struct {
-	Stream string
-	Port   string
-	P      lang.Pos
-}
-
-// Select is `select TARGET from S [where E] [having E] into S;`.
-type Select struct {
-	Target Expr
-	From   StreamRef
-	Into   StreamRef
-	Where  Expr
-	Having Expr
-	P      lang.Pos
-	File   string // for runtime error messages
-	Src    []byte // the whole source (shared, read-only), so runtime errors can print the line
-}
-
-func (s *UseStmt) Position() lang.Pos        { return s.P }
-func (s *OperatorDefn) Position() lang.Pos   { return s.P }
-func (s *OperatorCreate) Position() lang.Pos { return s.P }
-func (s *ScriptDefn) Position() lang.Pos     { return s.P }
-func (s *ScriptCreate) Position() lang.Pos   { return s.P }
-func (s *StreamCreate) Position() lang.Pos   { return s.P }
-func (s *Select) Position() lang.Pos         { return s.P }
-
-// Script is a standalone tremor-script.
+// Script is a parsed tremor-script: a body of statements.
 type Script struct {
-	File  string
-	Src   []byte
-	Exprs []Expr
+	Source *source.Source
+	Doc    []string // ### module comment lines
+	Stmts  []Expr
 }
 
-// Expr is a tremor-script expression.
-type Expr interface{ Position() lang.Pos }
+// ---- declarations (statements at script, module and query level) ----
 
-// Literal is a constant.
+// Const is `const NAME = EXPR`.
+type Const struct {
+	Name  Ident
+	Value Expr
+	Doc   []string
+	Span  Span
+}
+
+// FnDecl is a function: `fn f(a, b) with BODY end`, `fn f(a) of CASES end`
+// (Cases set) or `intrinsic fn f(a) as mod::f` (Intrinsic set).
+type FnDecl struct {
+	Name   Ident
+	Params []Ident
+	Open   bool // takes more arguments (`...`), available as `args`
+	Body   []Expr
+	Cases  []*Case // for `fn ... of`: the cases (the last is the default)
+	Doc    []string
+	Span   Span
+	// Intrinsic is the native function an intrinsic declaration binds to.
+	Intrinsic []string
+}
+
+// ModDecl is `mod NAME with ... end`.
+type ModDecl struct {
+	Name  Ident
+	Doc   []string
+	Stmts []Expr
+	Span  Span
+}
+
+// Use is `use a::b [as c];`. After is the place just after the `;` (where
+// Tremor reported a module that cannot be found).
+type Use struct {
+	Path  []Ident
+	Alias *Ident
+	Span  Span
+	After Span
+}
+
+// AliasName is the name the module is bound to.
+func (u *Use) AliasName() string {
+	if u.Alias != nil {
+		return u.Alias.Name
+	}
+	return u.Path[len(u.Path)-1].Name
+}
+
+// ---- statements ----
+
+// Let is `let PATH = EXPR`.
+type Let struct {
+	Path  *Path
+	Value Expr
+	Span  Span
+}
+
+// Drop is `drop`.
+type Drop struct{ Span Span }
+
+// Emit is `emit [EXPR] [=> PORT]`; Value is nil for the event itself.
+type Emit struct {
+	Value Expr
+	Port  Expr
+	Span  Span
+}
+
+// Match is `match TARGET of CASES end`. Imut marks a match inside an
+// expression, whose case bodies cannot assign, emit or drop.
+type Match struct {
+	Target Expr
+	Cases  []*Case
+	Imut   bool
+	Span   Span
+}
+
+// Case is `case PATTERN [when GUARD] => BODY` or `default => BODY`
+// (Pattern nil).
+type Case struct {
+	Pattern Pattern
+	Guard   Expr
+	Body    []Expr
+	Span    Span
+}
+
+// For is `for TARGET of case (k, v) [when G] => BODY ... end`.
+type For struct {
+	Target Expr
+	Cases  []*ForCase
+	Imut   bool
+	Span   Span
+}
+
+// ForCase is one case of a comprehension.
+type ForCase struct {
+	Key, Value Ident
+	Guard      Expr
+	Body       []Expr
+	Span       Span
+}
+
+// ---- expressions ----
+
+// Literal is null, a boolean, an integer or a float.
 type Literal struct {
-	V event.Value
-	P lang.Pos
+	Value event.Value
+	Span  Span
 }
 
-// Interp is a string with #{...} interpolation: parts are string literals
-// and expressions, concatenated.
-type Interp struct {
-	Parts []Expr
-	P     lang.Pos
+// StringLit is a string or heredoc; Parts are string literals (Lit) and
+// interpolated expressions (Expr).
+type StringLit struct {
+	Parts []StrPart
+	Span  Span
 }
 
-// RecordLit is `{ "k": v, ... }`.
-type RecordLit struct {
-	Fields []Field
-	P      lang.Pos
+// StrPart is one part of a string.
+type StrPart struct {
+	Lit  string
+	Expr Expr // nil for a literal part
+}
+
+// Bytes is a binary literal `<< part, ... >>`.
+type Bytes struct {
+	Parts []*BytesPart
+	Span  Span
+}
+
+// BytesPart is `DATA[:BITS][/TYPE]`.
+type BytesPart struct {
+	Data    Expr
+	Bits    int64
+	HasBits bool
+	Type    Ident // empty Name: the default type
+	Span    Span
+}
+
+// Record is `{ "k": v, ... }`.
+type Record struct {
+	Fields []*Field
+	Span   Span
 }
 
 // Field is one record literal entry.
 type Field struct {
-	Key   Expr
+	Name  *StringLit
 	Value Expr
+	Span  Span
 }
 
-// ArrayLit is `[a, b]`.
-type ArrayLit struct {
+// List is `[a, b, ...]`.
+type List struct {
 	Elems []Expr
-	P     lang.Pos
+	Span  Span
 }
 
-// Root kinds of a path.
+// UnaryOp is a prefix operator.
+type UnaryOp uint8
+
+// Prefix operators.
 const (
-	RootEvent = "event"
-	RootMeta  = "$"
-	RootState = "state"
-	RootArgs  = "args"
-	RootLocal = "local"
-	RootGroup = "group"
+	Plus UnaryOp = iota
+	Minus
+	Not
+	BitNot
 )
 
-// Path is `event.a[0]`, `$meta`, `state`, `args.x` or a local variable.
-type Path struct {
-	Root  string // one of the Root* constants
-	Local string // variable name when Root == RootLocal
-	Segs  []Seg
-	P     lang.Pos
-}
+func (o UnaryOp) String() string { return [...]string{"+", "-", "not", "!"}[o] }
 
-// Seg is one step of a path: a field name or an index expression.
-type Seg struct {
-	Field string
-	Index Expr // non-nil for [expr]
-	P     lang.Pos
-}
-
-// Unary is `not x`, `-x`, `+x`, `!x`.
+// Unary is `OP X`.
 type Unary struct {
-	Op string
-	X  Expr
-	P  lang.Pos
+	Op   UnaryOp
+	X    Expr
+	Span Span
 }
 
-// Binary is `l OP r`.
+// BinOp is an infix operator.
+type BinOp uint8
+
+// Infix operators.
+const (
+	Or BinOp = iota
+	Xor
+	And
+	BitOr
+	BitXor
+	BitAnd
+	Eq
+	NotEq
+	Gte
+	Gt
+	Lte
+	Lt
+	RBitShiftSigned
+	RBitShiftUnsigned
+	LBitShift
+	Add
+	Sub
+	Mul
+	Div
+	Mod
+)
+
+func (o BinOp) String() string {
+	return [...]string{"or", "xor", "and", "|", "^", "&", "==", "!=", ">=", ">", "<=", "<", ">>", ">>>", "<<",
+		"+", "-", "*", "/", "%"}[o]
+}
+
+// Binary is `L OP R`.
 type Binary struct {
-	Op   string
+	Op   BinOp
 	L, R Expr
-	P    lang.Pos
+	Span Span
 }
 
-// Call is `mod::fn(args)`.
-type Call struct {
+// Present is `present PATH` (`absent PATH` parses as `not present PATH`).
+type Present struct {
+	Path *Path
+	Span Span
+}
+
+// Root is where a path starts.
+type Root uint8
+
+// Path roots.
+const (
+	RootLocal Root = iota // a local variable or a constant (first segment is its name)
+	RootConst             // mod::name[...]: a constant in a module
+	RootEvent
+	RootState
+	RootMeta
+	RootArgs
+	RootWindow
+	RootGroup
+)
+
+// Path is `event.a[0]`, `$`, `state`, `args.x`, `local.x`, `mod::c` ...
+// For RootLocal and RootConst the first segment is the name (a field
+// segment). Module is the module path of a RootConst path.
+type Path struct {
+	Root     Root
+	Module   []Ident
+	Segments []*Segment
+	Span     Span
+}
+
+// Segment is `.name`, `[expr]` or `[start:end]` (End set).
+type Segment struct {
+	Expr Expr // the key or index (`.name` is a string literal)
+	End  Expr // the end of a range, or nil
+	// Field marks `.name` (or a bare name at the start of a path).
+	Field bool
+	Span  Span
+	// LowerSpan and UpperSpan are the spans of a range's bounds.
+	LowerSpan, UpperSpan Span
+}
+
+// Name is the field name of a Field segment.
+func (s *Segment) Name() string {
+	if l, ok := s.Expr.(*Literal); ok {
+		if n, ok := l.Value.(string); ok {
+			return n
+		}
+	}
+	return ""
+}
+
+// Invoke is a call `mod::f(args)`.
+type Invoke struct {
 	Module []string
 	Fn     string
 	Args   []Expr
-	P      lang.Pos
+	Span   Span
 }
 
-// Name is the call's full name, e.g. "system::hostname".
-func (c *Call) Name() string {
-	return strings.Join(append(append([]string{}, c.Module...), c.Fn), "::")
+// Recur is `recur(args)`.
+type Recur struct {
+	Args []Expr
+	Span Span
 }
 
-// Patch is `patch TARGET of OPS end`.
+// Patch is `patch TARGET of OPS end`; Span covers `patch TARGET`.
 type Patch struct {
 	Target Expr
-	Ops    []PatchOp
-	P      lang.Pos
+	Ops    []*PatchOp
+	Span   Span
 }
 
-// PatchOp is one operation: insert, upsert, update, erase, merge, default.
+// PatchKind is a patch operation.
+type PatchKind uint8
+
+// Patch operations.
+const (
+	PatchInsert PatchKind = iota
+	PatchUpsert
+	PatchUpdate
+	PatchErase
+	PatchMove
+	PatchCopy
+	PatchMerge
+	PatchMergeAll // merge => v
+)
+
+// PatchOp is one patch operation: Key (the field), To (move/copy target)
+// and Value as the kind needs.
 type PatchOp struct {
-	Op    string
-	Key   Expr // nil for `merge => v` and `default => v`
-	Value Expr // nil for erase
-	P     lang.Pos
+	Kind  PatchKind
+	Key   Expr
+	To    Expr
+	Value Expr
+	Span  Span
 }
 
 // Merge is `merge TARGET of VALUE end`.
 type Merge struct {
 	Target, Value Expr
-	P             lang.Pos
+	Span          Span
 }
 
-// Present is `present PATH` (or `absent PATH` when Negate).
-type Present struct {
-	Path   *Path
-	Negate bool
-	P      lang.Pos
+// ---- patterns ----
+
+// Pattern is what a case tests.
+type Pattern interface{ Node }
+
+// ExprPattern matches a value equal to Expr.
+type ExprPattern struct{ Expr Expr }
+
+// DontCare is `_`.
+type DontCare struct{ Span Span }
+
+// Extract is `~ kind|pattern|`.
+type Extract struct {
+	Test *TestExpr
+	Span Span
 }
 
-// Let is `let PATH = VALUE`.
-type Let struct {
-	Path  *Path
-	Value Expr
-	P     lang.Pos
-}
-
-// Emit is `emit [VALUE] [=> PORT]`.
-type Emit struct {
-	Value Expr // nil: the event
-	Port  Expr // nil: out
-	P     lang.Pos
-}
-
-// Drop is `drop`.
-type Drop struct{ P lang.Pos }
-
-// Match is `match TARGET of case ... default ... end`.
-type Match struct {
-	Target  Expr
-	Cases   []Case
-	Default []Expr // nil when absent
-	P       lang.Pos
-}
-
-// Case is `case PATTERN [when GUARD] => BODY`.
-type Case struct {
-	Bind    string // `case x = %{...}` binds the matched value to x
+// AssignPattern is `name = PATTERN`.
+type AssignPattern struct {
+	Name    Ident
 	Pattern Pattern
-	Guard   Expr
-	Body    []Expr
-	P       lang.Pos
+	Span    Span
 }
 
-// Pattern is a match pattern.
-type Pattern interface{ Position() lang.Pos }
-
-// ExprPattern matches a value equal to the expression.
-type ExprPattern struct {
-	X Expr
-	P lang.Pos
+// TestExpr is an extractor `kind|pattern|`.
+type TestExpr struct {
+	Kind    Ident
+	Pattern string
+	Span    Span
 }
 
-// RecordPattern is `%{ ... }`: every test must hold.
+// RecordPattern is `%{ field tests }`.
 type RecordPattern struct {
-	Tests []FieldTest
-	P     lang.Pos
+	Fields []*FieldPattern
+	Span   Span
 }
 
-// FieldTest is one test inside a record pattern: `present k`, `absent k`,
-// `k == v`, `k != v`, `k < v` ...
-type FieldTest struct {
-	Key   string
-	Op    string // "present", "absent", or a comparison operator
-	Value Expr
-	P     lang.Pos
+// FieldTest is what a record pattern checks of a field.
+type FieldTest uint8
+
+// Field tests.
+const (
+	FieldTildeEq FieldTest = iota // key ~= extractor
+	FieldBin                      // key OP expr
+	FieldRecord                   // key ~= %{...}
+	FieldArray                    // key ~= %[...]
+	FieldPresent                  // present key
+	FieldAbsent                   // absent key
+)
+
+// FieldPattern is one test in a record pattern.
+type FieldPattern struct {
+	Test    FieldTest
+	Key     Ident
+	Assign  string // for ~=: the name bound (the key unless `x = key ~= ...`)
+	Extract *TestExpr
+	Op      BinOp
+	Rhs     Expr
+	Record  *RecordPattern
+	Array   *ArrayPattern
+	Span    Span
 }
 
-// ArrayPattern is `%[ ... ]`: the array holds elements equal to each.
+// ArrayPattern is `%[ element tests ]`.
 type ArrayPattern struct {
-	Elems []Expr
-	P     lang.Pos
+	Elems []*ElemPattern
+	Span  Span
 }
 
-// AnyPattern is `_`.
-type AnyPattern struct{ P lang.Pos }
+// TuplePattern is `%( element tests [, ...] )`.
+type TuplePattern struct {
+	Elems []*ElemPattern
+	Open  bool
+	Span  Span
+}
 
-func (e *Literal) Position() lang.Pos       { return e.P }
-func (e *Interp) Position() lang.Pos        { return e.P }
-func (e *RecordLit) Position() lang.Pos     { return e.P }
-func (e *ArrayLit) Position() lang.Pos      { return e.P }
-func (e *Path) Position() lang.Pos          { return e.P }
-func (e *Unary) Position() lang.Pos         { return e.P }
-func (e *Binary) Position() lang.Pos        { return e.P }
-func (e *Call) Position() lang.Pos          { return e.P }
-func (e *Patch) Position() lang.Pos         { return e.P }
-func (e *Merge) Position() lang.Pos         { return e.P }
-func (e *Present) Position() lang.Pos       { return e.P }
-func (e *Let) Position() lang.Pos           { return e.P }
-func (e *Emit) Position() lang.Pos          { return e.P }
-func (e *Drop) Position() lang.Pos          { return e.P }
-func (e *Match) Position() lang.Pos         { return e.P }
-func (e *ExprPattern) Position() lang.Pos   { return e.P }
-func (e *RecordPattern) Position() lang.Pos { return e.P }
-func (e *ArrayPattern) Position() lang.Pos  { return e.P }
-func (e *AnyPattern) Position() lang.Pos    { return e.P }
+// ElemKind is what an array or tuple pattern element is.
+type ElemKind uint8
+
+// Element pattern kinds.
+const (
+	ElemExpr ElemKind = iota
+	ElemTilde
+	ElemRecord
+	ElemIgnore
+)
+
+// ElemPattern is one element test.
+type ElemPattern struct {
+	Kind    ElemKind
+	Expr    Expr
+	Extract *TestExpr
+	Record  *RecordPattern
+	Span    Span
+}
+
+func (n *Const) Extent() Span         { return n.Span }
+func (n *FnDecl) Extent() Span        { return n.Span }
+func (n *ModDecl) Extent() Span       { return n.Span }
+func (n *Use) Extent() Span           { return n.Span }
+func (n *Let) Extent() Span           { return n.Span }
+func (n *Drop) Extent() Span          { return n.Span }
+func (n *Emit) Extent() Span          { return n.Span }
+func (n *Match) Extent() Span         { return n.Span }
+func (n *Case) Extent() Span          { return n.Span }
+func (n *For) Extent() Span           { return n.Span }
+func (n *ForCase) Extent() Span       { return n.Span }
+func (n *Literal) Extent() Span       { return n.Span }
+func (n *StringLit) Extent() Span     { return n.Span }
+func (n *Bytes) Extent() Span         { return n.Span }
+func (n *BytesPart) Extent() Span     { return n.Span }
+func (n *Record) Extent() Span        { return n.Span }
+func (n *Field) Extent() Span         { return n.Span }
+func (n *List) Extent() Span          { return n.Span }
+func (n *Unary) Extent() Span         { return n.Span }
+func (n *Binary) Extent() Span        { return n.Span }
+func (n *Present) Extent() Span       { return n.Span }
+func (n *Path) Extent() Span          { return n.Span }
+func (n *Segment) Extent() Span       { return n.Span }
+func (n *Invoke) Extent() Span        { return n.Span }
+func (n *Recur) Extent() Span         { return n.Span }
+func (n *Patch) Extent() Span         { return n.Span }
+func (n *PatchOp) Extent() Span       { return n.Span }
+func (n *Merge) Extent() Span         { return n.Span }
+func (n *ExprPattern) Extent() Span   { return n.Expr.Extent() }
+func (n *DontCare) Extent() Span      { return n.Span }
+func (n *Extract) Extent() Span       { return n.Span }
+func (n *AssignPattern) Extent() Span { return n.Span }
+func (n *TestExpr) Extent() Span      { return n.Span }
+func (n *RecordPattern) Extent() Span { return n.Span }
+func (n *FieldPattern) Extent() Span  { return n.Span }
+func (n *ArrayPattern) Extent() Span  { return n.Span }
+func (n *TuplePattern) Extent() Span  { return n.Span }
+func (n *ElemPattern) Extent() Span   { return n.Span }
+
+func (*Const) expr()     {}
+func (*FnDecl) expr()    {}
+func (*ModDecl) expr()   {}
+func (*Use) expr()       {}
+func (*Let) expr()       {}
+func (*Drop) expr()      {}
+func (*Emit) expr()      {}
+func (*Match) expr()     {}
+func (*For) expr()       {}
+func (*Literal) expr()   {}
+func (*StringLit) expr() {}
+func (*Bytes) expr()     {}
+func (*Record) expr()    {}
+func (*List) expr()      {}
+func (*Unary) expr()     {}
+func (*Binary) expr()    {}
+func (*Present) expr()   {}
+func (*Path) expr()      {}
+func (*Invoke) expr()    {}
+func (*Recur) expr()     {}
+func (*Patch) expr()     {}
+func (*Merge) expr()     {}

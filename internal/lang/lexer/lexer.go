@@ -1,329 +1,664 @@
 package lexer
 
 import (
-	"bytes"
-	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
-	"github.com/temblor-dev/temblor/internal/lang"
+	"github.com/temblor-dev/temblor/internal/diag"
 )
 
-// Kind is a token kind.
-type Kind int
+// ErrKind tells lexer errors apart (some are reworded when they happen
+// inside a string interpolation).
+type ErrKind uint8
 
-// Token kinds.
+// Lexer error kinds.
 const (
-	EOF Kind = iota
-	Illegal
-	Ident
-	Int
-	Float
-	String // Text holds the raw contents between the quotes (escapes undone by the parser)
-	Punct  // Text holds the punctuation
-	Keyword
+	ErrUnexpectedEOS ErrKind = iota
+	ErrUnterminatedExtractor
+	ErrUnterminatedString
+	ErrUnterminatedHereDoc
+	ErrTailingHereDoc
+	ErrUnterminatedInterpolation
+	ErrEmptyInterpolation
+	ErrUnterminatedIdent
+	ErrUnexpectedCharacter
+	ErrUnexpectedEscape
+	ErrInvalidUTF8
+	ErrInvalidHex
+	ErrInvalidInt
+	ErrInvalidFloat
+	ErrTooLong
+	ErrTooDeep
 )
 
-func (k Kind) String() string {
-	return [...]string{"end of input", "illegal input", "identifier", "integer", "float", "string", "punctuation", "keyword"}[k]
+const interpolationHint = `Did you mean to write a literal '#{'? Escape it as '\#{'.`
+
+// Error is a lexical error, positioned the way Tremor positioned it: Outer
+// is the range of lines shown, Inner the range underlined, and Token the
+// unfinished token shown where the good tokens stop.
+type Error struct {
+	Kind         ErrKind
+	Outer, Inner diag.Span
+	// NoContext marks errors Tremor reported without a location.
+	NoContext bool
+	Msg, Hint string
+	Token     *diag.Unfinished
+	found     rune
 }
 
-// Token is one lexical unit.
-type Token struct {
-	Kind Kind
-	Text string
-	Pos  lang.Pos
-	End  lang.Pos
-}
+func (e *Error) Error() string { return e.Msg }
 
-func (t Token) String() string {
-	switch t.Kind {
-	case EOF:
-		return "end of input"
-	case String:
-		return fmt.Sprintf("string %q", t.Text)
+func (e *Error) setMsg() {
+	switch e.Kind {
+	case ErrUnexpectedEOS:
+		e.Msg = "An unexpected end of stream was found"
+	case ErrUnterminatedExtractor:
+		e.Msg = "It looks like you forgot to terminate an extractor with a closing '|'"
+	case ErrUnterminatedString:
+		e.Msg = `It looks like you forgot to terminate a string with a closing '"'`
+	case ErrUnterminatedHereDoc:
+		e.Msg = `It looks like you forgot to terminate a here doc with with a closing '"""'`
+	case ErrTailingHereDoc:
+		e.Msg = "It looks like you have characters tailing the here doc opening, it needs to be followed by a newline"
+	case ErrUnterminatedInterpolation:
+		e.Msg = "It looks like you forgot to terminate a string interpolation with a closing '}'"
+		e.Hint = interpolationHint
+	case ErrEmptyInterpolation:
+		e.Msg = "You have an interpolation without content."
+		e.Hint = interpolationHint
+	case ErrUnterminatedIdent:
+		e.Msg = "It looks like you forgot to terminate an ident with a closing '`'"
+	case ErrUnexpectedCharacter:
+		e.Msg = "An unexpected character '" + string(e.found) + "' was found"
+	case ErrUnexpectedEscape:
+		e.Msg = "An unexpected escape code '" + string(e.found) + "' was found"
+	case ErrInvalidUTF8:
+		e.Msg = "An invalid UTF8 escape sequence was found"
+	case ErrInvalidHex:
+		e.Msg = "An invalid hexadecimal"
+	case ErrInvalidInt:
+		e.Msg = "An invalid integer literal"
+	case ErrInvalidFloat:
+		e.Msg = "An invalid float literal"
+	case ErrTooLong:
+		e.Msg = "The source has too many tokens"
+		e.Hint = "split it into modules; no script needs this many"
+	case ErrTooDeep:
+		e.Msg = "Strings are nested inside interpolations too deeply"
+		e.Hint = "at most 32 levels of `#{ \"...\" }` are allowed"
 	}
-	return "`" + t.Text + "`"
 }
 
-// Is reports whether t is the punctuation or keyword s.
-func (t Token) Is(s string) bool { return (t.Kind == Punct || t.Kind == Keyword) && t.Text == s }
+func newErr(kind ErrKind, outer, inner diag.Span, tokLine int, tokText string) *Error {
+	e := &Error{Kind: kind, Outer: outer, Inner: inner, Token: &diag.Unfinished{Line: tokLine, Text: tokText}}
+	e.setMsg()
+	return e
+}
 
-var keywords = map[string]bool{}
+func eosErr() *Error {
+	e := &Error{Kind: ErrUnexpectedEOS, NoContext: true}
+	e.setMsg()
+	return e
+}
 
-func init() {
-	for _, k := range strings.Fields(`use define create operator script stream select from into where having group by
-		with end patch of insert upsert update erase merge default event let emit drop match case when present absent
-		not and or xor true false null for as window state args set each`) {
-		keywords[k] = true
+// span is a range between two locations.
+func span(a, b diag.Pos) diag.Span { return diag.Span{Start: a, End: b} }
+
+// expand moves a range's start up and its end down by n lines.
+func expand(s diag.Span, n int) diag.Span {
+	s.Start.Line = max(s.Start.Line-n, 0)
+	s.End.Line += n
+	return s
+}
+
+// shift moves a location past ch.
+func shift(p diag.Pos, ch rune) diag.Pos {
+	if ch == '\n' {
+		p.Line++
+		p.Col = 1
+	} else {
+		p.Col++
 	}
+	n := utf8.RuneLen(ch)
+	if n < 0 {
+		n = 1 // an invalid byte, read as U+FFFD
+	}
+	if ch == utf8.RuneError {
+		n = 1
+	}
+	p.Offset += n
+	return p
 }
 
-// IsKeyword reports whether s is reserved.
-func IsKeyword(s string) bool { return keywords[s] }
+func shiftStr(p diag.Pos, s string) diag.Pos {
+	for _, c := range s {
+		p = shift(p, c)
+	}
+	return p
+}
 
-// puncts, longest first.
-var puncts = []string{">>>", "::", "=>", "==", "!=", "<=", ">=", "<<", ">>", "(", ")", "[", "]", "{", "}", ",", ";", ":", ".",
-	"=", "<", ">", "+", "-", "*", "/", "%", "$", "~", "|", "&", "^", "!", "_"}
+func isWS(ch rune) bool { return unicode.IsSpace(ch) && ch != '\n' }
 
-// maxStringNest caps strings inside interpolations inside strings.
-const maxStringNest = 64
+func isIdentStart(ch rune) bool {
+	return ch == '_' || ch == '-' || unicode.IsLetter(ch) || unicode.Is(unicode.Nl, ch)
+}
 
-// MaxTokens caps the work on one input.
-const MaxTokens = 1 << 20
+func isIdentContinue(ch rune) bool {
+	return isIdentStart(ch) || unicode.IsDigit(ch) || unicode.Is(unicode.Mn, ch) ||
+		unicode.Is(unicode.Mc, ch) || unicode.Is(unicode.Pc, ch)
+}
 
-// Lex returns the tokens of src, ending with EOF (or an Illegal token).
-func Lex(src []byte) []Token {
-	l := &lx{src: src, line: 1, col: 1}
-	var toks []Token
+func isDec(ch rune) bool { return ch >= '0' && ch <= '9' }
+
+func isHex(ch rune) bool { return isDec(ch) || ch >= 'a' && ch <= 'f' || ch >= 'A' && ch <= 'F' }
+
+// MaxTokens caps the tokens of one source (a defence against inputs built
+// to exhaust memory; real sources are far smaller).
+const MaxTokens = 4 << 20
+
+// lexer turns source text into tokens, including whitespace and comments.
+type lexer struct {
+	src    string
+	loc    diag.Pos // location of the next character
+	stored []Token
+	n      int
+	depth  int // strings being lexed inside interpolations
+}
+
+func newLexer(src string) *lexer {
+	return &lexer{src: src, loc: diag.Pos{Line: 1, Col: 1}}
+}
+
+func (l *lexer) peek() (diag.Pos, rune, bool) {
+	if l.loc.Offset >= len(l.src) {
+		return l.loc, 0, false
+	}
+	r, _ := utf8.DecodeRuneInString(l.src[l.loc.Offset:])
+	return l.loc, r, true
+}
+
+func (l *lexer) bump() (diag.Pos, rune, bool) {
+	p, r, ok := l.peek()
+	if ok {
+		l.loc = shift(l.loc, r)
+	}
+	return p, r, ok
+}
+
+func (l *lexer) slice(a, b diag.Pos) string {
+	if a.Offset < 0 || b.Offset > len(l.src) || a.Offset > b.Offset {
+		return ""
+	}
+	return l.src[a.Offset:b.Offset]
+}
+
+// untilEOL is the text from start to the end of its line.
+func (l *lexer) untilEOL(start diag.Pos) string {
+	s := l.src[min(start.Offset, len(l.src)):]
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// fullLines is the text from start to the end of the line end is on.
+func (l *lexer) fullLines(start, end diag.Pos) string {
+	s := l.src[min(start.Offset, len(l.src)):]
+	n := max(end.Line-start.Line, 0) + 1
+	parts := strings.SplitN(s, "\n", n+1)
+	if len(parts) > n {
+		parts = parts[:n]
+	}
+	return strings.Join(parts, "\n")
+}
+
+// takeWhile consumes characters while keep holds; it returns the location
+// after them and their text.
+func (l *lexer) takeWhile(start diag.Pos, keep func(rune) bool) (diag.Pos, string) {
 	for {
-		t := l.next()
-		toks = append(toks, t)
-		if t.Kind == EOF || t.Kind == Illegal || len(toks) > MaxTokens {
-			if len(toks) > MaxTokens {
-				toks = append(toks, Token{Kind: Illegal, Text: "input too large", Pos: t.Pos, End: t.End})
+		p, r, ok := l.peek()
+		if !ok {
+			return l.loc, l.slice(start, l.loc)
+		}
+		if !keep(r) {
+			return p, l.slice(start, p)
+		}
+		l.bump()
+	}
+}
+
+func (l *lexer) tok(kind Kind, start, end diag.Pos) Token {
+	return Token{Kind: kind, Start: start, End: end}
+}
+
+// next returns the next token, false at the end of the input, or an error.
+func (l *lexer) next() (Token, bool, *Error) {
+	if len(l.stored) > 0 {
+		t := l.stored[0]
+		l.stored = l.stored[1:]
+		return t, true, nil
+	}
+	start, ch, ok := l.bump()
+	if !ok {
+		return Token{}, false, nil
+	}
+	l.n++
+	one := func(k Kind) (Token, bool, *Error) { return l.tok(k, start, shift(start, ch)), true, nil }
+	switch ch {
+	case ',':
+		return one(Comma)
+	case '$':
+		return one(Dollar)
+	case '.':
+		return one(Dot)
+	case '_':
+		return one(DontCare)
+	case ';':
+		return one(Semi)
+	case '+':
+		return one(Add)
+	case '*':
+		return one(Mul)
+	case '\\':
+		return one(BSlash)
+	case '(':
+		return one(LParen)
+	case ')':
+		return one(RParen)
+	case '{':
+		return one(LBrace)
+	case '}':
+		return one(RBrace)
+	case '[':
+		return one(LBracket)
+	case ']':
+		return one(RBracket)
+	case '/':
+		return one(Div)
+	case '^':
+		return one(BitXor)
+	case '&':
+		return one(BitAnd)
+	case ':':
+		end, text := l.takeWhile(start, func(c rune) bool { return c == ':' })
+		switch text {
+		case "::":
+			return l.tok(ColonColon, start, end), true, nil
+		case ":":
+			return l.tok(Colon, start, end), true, nil
+		}
+		t := l.tok(Bad, start, end)
+		t.Text = text
+		return t, true, nil
+	case '-':
+		if _, c, ok := l.peek(); ok && isDec(c) {
+			return l.number(start)
+		}
+		return one(Sub)
+	case '#':
+		return l.comment(start), true, nil
+	case '=':
+		if p, c, ok := l.peek(); ok && (c == '>' || c == '=') {
+			l.bump()
+			k := EqArrow
+			if c == '=' {
+				k = EqEq
 			}
-			return toks
+			return l.tok(k, start, shift(p, c)), true, nil
 		}
-	}
-}
-
-type lx struct {
-	src       []byte
-	off       int
-	line, col int
-}
-
-func (l *lx) pos() lang.Pos { return lang.Pos{Line: l.line, Col: l.col, Offset: l.off} }
-
-func (l *lx) advance(n int) {
-	for i := 0; i < n && l.off < len(l.src); i++ {
-		if l.src[l.off] == '\n' {
-			l.line++
-			l.col = 1
-		} else if l.src[l.off] < 0x80 || l.src[l.off] >= 0xC0 {
-			l.col++
-		}
-		l.off++
-	}
-}
-
-func (l *lx) peek(i int) byte {
-	if l.off+i < len(l.src) {
-		return l.src[l.off+i]
-	}
-	return 0
-}
-
-func (l *lx) skipSpace() {
-	for l.off < len(l.src) {
-		c := l.src[l.off]
+		return one(Eq)
+	case '<':
+		p, c, ok := l.peek()
 		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			l.advance(1)
-		case c == '#':
-			for l.off < len(l.src) && l.src[l.off] != '\n' {
-				l.advance(1)
+		case !ok:
+			t := l.tok(Bad, start, start)
+			t.Text = "<"
+			return t, true, nil
+		case c == '<' || c == '=':
+			l.bump()
+			k := LBitShift
+			if c == '=' {
+				k = Lte
 			}
-		default:
-			return
+			return l.tok(k, start, shift(p, c)), true, nil
 		}
+		return l.tok(Lt, start, p), true, nil
+	case '>':
+		p, c, ok := l.peek()
+		switch {
+		case !ok:
+			t := l.tok(Bad, start, start)
+			t.Text = ">"
+			return t, true, nil
+		case c == '>':
+			l.bump()
+			if p2, c2, ok := l.peek(); ok && c2 == '>' {
+				l.bump()
+				return l.tok(RBitShiftUnsigned, start, shift(p2, c2)), true, nil
+			}
+			return l.tok(RBitShiftSigned, start, shift(p, c)), true, nil
+		case c == '=':
+			l.bump()
+			return l.tok(Gte, start, shift(p, c)), true, nil
+		}
+		return l.tok(Gt, start, p), true, nil
+	case '%':
+		p, c, ok := l.peek()
+		if !ok {
+			return Token{}, true, eosErr()
+		}
+		k := Mod
+		switch c {
+		case '[':
+			k = LPatBracket
+		case '(':
+			k = LPatParen
+		case '{':
+			k = LPatBrace
+		}
+		if k == Mod {
+			return l.tok(Mod, start, p), true, nil
+		}
+		l.bump()
+		return l.tok(k, start, shift(p, c)), true, nil
+	case '~', '!':
+		p, c, ok := l.peek()
+		if !ok {
+			return Token{}, true, eosErr()
+		}
+		if c == '=' {
+			l.bump()
+			k := TildeEq
+			if ch == '!' {
+				k = NotEq
+			}
+			return l.tok(k, start, shift(p, c)), true, nil
+		}
+		k := Tilde
+		if ch == '!' {
+			k = BitNot
+		}
+		return l.tok(k, start, p), true, nil
+	case '`':
+		return l.quotedIdent(start)
+	case '\n':
+		return l.tok(NewLine, start, start), true, nil
+	case '"':
+		toks, err := l.stringOrHereDoc(start)
+		if err != nil {
+			return Token{}, true, err
+		}
+		l.stored = append(l.stored, toks...)
+		return l.next()
+	case '|':
+		return l.extractor(start)
 	}
-}
-
-func (l *lx) next() Token {
-	l.skipSpace()
-	start := l.pos()
-	if l.off >= len(l.src) {
-		return Token{Kind: EOF, Pos: start, End: start}
-	}
-	c := l.src[l.off]
-	tok := func(k Kind, text string) Token { return Token{Kind: k, Text: text, Pos: start, End: l.pos()} }
 	switch {
-	case c == '"':
-		return l.str(start)
-	case c >= '0' && c <= '9':
+	case isIdentStart(ch):
+		end, text := l.takeWhile(start, isIdentContinue)
+		k := KeywordKind(text)
+		t := l.tok(k, start, end)
+		switch k {
+		case Ident:
+			t.Text = text
+		case Bool:
+			t.Bool = text == "true"
+		}
+		return t, true, nil
+	case isDec(ch):
 		return l.number(start)
-	case c == '_' || c == '`' || isLetter(c):
-		if c == '`' { // quoted identifier
-			end := bytes.IndexByte(l.src[l.off+1:], '`')
-			if end < 0 {
-				l.advance(1)
-				return tok(Illegal, "unterminated `quoted identifier`")
+	case unicode.IsSpace(ch):
+		end, text := l.takeWhile(start, isWS)
+		t := l.tok(Whitespace, start, end)
+		t.Text = text
+		return t, true, nil
+	}
+	t := l.tok(Bad, start, start)
+	t.Text = string(ch)
+	return t, true, nil
+}
+
+// comment handles `#`: comments, doc comments and the config directive.
+func (l *lexer) comment(start diag.Pos) Token {
+	if strings.HasPrefix(l.src[start.Offset:], "#!config ") {
+		for range len("#!config ") - 1 {
+			l.bump()
+		}
+		return l.tok(ConfigDirective, start, l.loc)
+	}
+	end, text := l.takeWhile(start, func(c rune) bool { return c != '\n' })
+	var t Token
+	switch {
+	case strings.HasPrefix(text, "###"):
+		t = l.tok(ModComment, start, end)
+		t.Text = text[3:]
+	case strings.HasPrefix(text, "##"):
+		t = l.tok(DocComment, start, end)
+		t.Text = text[2:]
+	default:
+		t = l.tok(SingleLineComment, start, end)
+		t.Text = strings.TrimLeft(text, "#")
+	}
+	return t
+}
+
+// quotedIdent handles `name`.
+func (l *lexer) quotedIdent(start diag.Pos) (Token, bool, *Error) {
+	var b strings.Builder
+	end := start
+	for {
+		p, c, ok := l.bump()
+		if !ok {
+			r := span(start, end)
+			return Token{}, true, newErr(ErrUnterminatedIdent, expand(r, 2), r, start.Line, "`"+b.String())
+		}
+		switch c {
+		case '`':
+			t := l.tok(Ident, start, shift(p, c))
+			t.Text = l.slice(shift(start, '`'), p)
+			t.Quoted = true
+			return t, true, nil
+		case '\n':
+			r := span(start, p)
+			return Token{}, true, newErr(ErrUnterminatedIdent, expand(r, 2), r, start.Line, "`"+b.String())
+		}
+		b.WriteRune(c)
+		end = p
+	}
+}
+
+// number handles integers, floats and hexadecimals, with an optional
+// leading '-' and '_' separators.
+func (l *lexer) number(start diag.Pos) (Token, bool, *Error) {
+	end, raw := l.takeWhile(start, func(c rune) bool { return isDec(c) || c == '_' })
+	digits := strings.ReplaceAll(raw, "_", "")
+	p, c, ok := l.peek()
+	switch {
+	case ok && c == '.':
+		return l.float(start, digits)
+	case ok && c == 'x':
+		return l.hex(start, digits)
+	case ok && isIdentStart(c):
+		e := newErr(ErrUnexpectedCharacter, expand(span(start, end), 2), span(p, p), start.Line, l.untilEOL(start))
+		e.found = c
+		e.setMsg()
+		return Token{}, true, e
+	}
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		r := span(start, end)
+		return Token{}, true, newErr(ErrInvalidInt, expand(r, 2), r, start.Line, l.untilEOL(start))
+	}
+	t := l.tok(Int, start, end)
+	t.Int = v
+	return t, true, nil
+}
+
+func (l *lexer) float(start diag.Pos, _ string) (Token, bool, *Error) {
+	l.bump() // '.'
+	digitOrSep := func(c rune) bool { return isDec(c) || c == '_' }
+	end, raw := l.takeWhile(start, digitOrSep)
+	text := strings.ReplaceAll(raw, "_", "")
+	invalid := func(end diag.Pos) *Error {
+		r := span(start, end)
+		return newErr(ErrInvalidFloat, expand(r, 2), r, start.Line, l.untilEOL(start))
+	}
+	p, c, ok := l.peek()
+	switch {
+	case ok && c == 'e':
+		l.bump()
+		expLoc, _, ok := l.bump()
+		if !ok {
+			return Token{}, true, invalid(end)
+		}
+		sign := ""
+		if sp, sc, ok := l.peek(); ok && (sc == '+' || sc == '-') {
+			l.bump()
+			sign = l.slice(expLoc, sp)
+			expLoc = sp
+		}
+		end2, exp := l.takeWhile(expLoc, digitOrSep)
+		text = text + "e" + sign + strings.ReplaceAll(exp, "_", "")
+		f, err := parseFloat(text)
+		if err != nil {
+			return Token{}, true, invalid(end2)
+		}
+		t := l.tok(Float, start, end2)
+		t.Float, t.Text = f, text
+		return t, true, nil
+	case ok && isIdentStart(c):
+		e := newErr(ErrUnexpectedCharacter, expand(span(start, p), 2), span(p, p), start.Line, l.untilEOL(start))
+		e.found = c
+		e.setMsg()
+		return Token{}, true, e
+	}
+	f, err := parseFloat(text)
+	if err != nil {
+		return Token{}, true, invalid(end)
+	}
+	t := l.tok(Float, start, end)
+	t.Float, t.Text = f, text
+	return t, true, nil
+}
+
+// parseFloat accepts what Rust's f64 parser accepts for our lexemes.
+func parseFloat(s string) (float64, error) {
+	if strings.ContainsAny(s, "xXpP") || strings.HasPrefix(strings.TrimLeft(s, "+-"), "_") {
+		return 0, strconv.ErrSyntax
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return f, nil // Rust rounds to infinity or zero
+		}
+	}
+	return f, err
+}
+
+func (l *lexer) hex(start diag.Pos, intPart string) (Token, bool, *Error) {
+	l.bump() // 'x'
+	digitsStart, _, ok := l.bump()
+	if !ok {
+		return Token{}, true, eosErr()
+	}
+	end, raw := l.takeWhile(digitsStart, func(c rune) bool { return isHex(c) || c == '_' })
+	hex := strings.ReplaceAll(raw, "_", "")
+	invalid := func() *Error {
+		r := span(start, end)
+		return newErr(ErrInvalidHex, expand(r, 2), r, start.Line, l.untilEOL(start))
+	}
+	if intPart != "0" && intPart != "-0" {
+		return Token{}, true, invalid()
+	}
+	if _, c, ok := l.peek(); ok && isIdentStart(c) {
+		r := span(start, end)
+		e := newErr(ErrUnexpectedCharacter, expand(r, 2), r, start.Line, l.untilEOL(start))
+		e.found = c
+		e.setMsg()
+		return Token{}, true, e
+	}
+	if hex == "" {
+		return Token{}, true, invalid()
+	}
+	v, err := strconv.ParseInt(hex, 16, 64)
+	if err != nil {
+		return Token{}, true, invalid()
+	}
+	if intPart == "-0" {
+		v = -v
+	}
+	t := l.tok(Int, start, end)
+	t.Int = v
+	return t, true, nil
+}
+
+// extractor handles |pattern|.
+func (l *lexer) extractor(start diag.Pos) (Token, bool, *Error) {
+	var cur strings.Builder
+	var lines []string
+	for {
+		p, c, ok := l.bump()
+		if !ok {
+			return Token{}, true, l.unterminatedExtractor(start)
+		}
+		switch c {
+		case '\\':
+			ep, ec, ok := l.bump()
+			if !ok {
+				return Token{}, true, eosErr()
 			}
-			text := string(l.src[l.off+1 : l.off+1+end])
-			l.advance(end + 2)
-			return tok(Ident, text)
-		}
-		s := l.off
-		for l.off < len(l.src) && (isLetter(l.src[l.off]) || l.src[l.off] == '_' || (l.src[l.off] >= '0' && l.src[l.off] <= '9')) {
-			l.advance(1)
-		}
-		text := string(l.src[s:l.off])
-		if text == "_" {
-			return tok(Punct, "_")
-		}
-		if keywords[text] {
-			return tok(Keyword, text)
-		}
-		return tok(Ident, text)
-	}
-	for _, p := range puncts {
-		if strings.HasPrefix(string(l.src[l.off:min(l.off+3, len(l.src))]), p) {
-			l.advance(len(p))
-			return tok(Punct, p)
-		}
-	}
-	r, size := utf8.DecodeRune(l.src[l.off:])
-	l.advance(size)
-	return tok(Illegal, fmt.Sprintf("unexpected character %q", r))
-}
-
-// isLetter is ASCII only: Tremor identifiers are [A-Za-z_][A-Za-z0-9_]*;
-// anything else needs `backticks`.
-func isLetter(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-func (l *lx) number(start lang.Pos) Token {
-	s := l.off
-	isFloat := false
-	if l.peek(0) == '0' && (l.peek(1) == 'x' || l.peek(1) == 'X') {
-		l.advance(2)
-		for isHex(l.peek(0)) || l.peek(0) == '_' {
-			l.advance(1)
-		}
-		return Token{Kind: Int, Text: string(l.src[s:l.off]), Pos: start, End: l.pos()}
-	}
-	digits := func() {
-		for (l.peek(0) >= '0' && l.peek(0) <= '9') || l.peek(0) == '_' {
-			l.advance(1)
-		}
-	}
-	digits()
-	if l.peek(0) == '.' && l.peek(1) >= '0' && l.peek(1) <= '9' {
-		isFloat = true
-		l.advance(1)
-		digits()
-	}
-	if l.peek(0) == 'e' || l.peek(0) == 'E' {
-		n := 1
-		if l.peek(1) == '+' || l.peek(1) == '-' {
-			n = 2
-		}
-		if c := l.peek(n); c >= '0' && c <= '9' {
-			isFloat = true
-			l.advance(n)
-			digits()
-		}
-	}
-	k := Int
-	if isFloat {
-		k = Float
-	}
-	return Token{Kind: k, Text: string(l.src[s:l.off]), Pos: start, End: l.pos()}
-}
-
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-
-// str lexes "..." or """...""" and keeps the raw text; interpolation
-// #{...} may contain quotes, so braces are tracked.
-func (l *lx) str(start lang.Pos) Token {
-	if l.peek(1) == '"' && l.peek(2) == '"' {
-		l.advance(3)
-		s := l.off
-		for l.off < len(l.src) {
-			if l.peek(0) == '"' && l.peek(1) == '"' && l.peek(2) == '"' {
-				text := string(l.src[s:l.off])
-				l.advance(3)
-				return Token{Kind: String, Text: strings.TrimPrefix(text, "\n"), Pos: start, End: l.pos()}
+			switch ec {
+			case '\\', '|':
+				cur.WriteRune(ec)
+			case '\n':
+				lines = append(lines, cur.String())
+				cur.Reset()
+			default:
+				r := span(ep, ep)
+				e := newErr(ErrUnexpectedEscape, expand(r, 2), r, start.Line, "|"+cur.String()+`\`+string(ec))
+				e.found = ec
+				e.setMsg()
+				return Token{}, true, e
 			}
-			l.advance(1)
+		case '|':
+			lines = append(lines, cur.String())
+			indent := indentation(lines)
+			for i, s := range lines {
+				if s != "" {
+					lines[i] = s[min(indent, len(s)):]
+				}
+			}
+			t := l.tok(TestLiteral, start, shift(p, c))
+			t.Indent, t.Lines = indent, lines
+			return t, true, nil
+		case '\n':
+			r := span(start, p)
+			return Token{}, true, newErr(ErrUnterminatedExtractor, expand(r, 2), r, start.Line, l.untilEOL(start))
+		default:
+			cur.WriteRune(c)
 		}
-		return Token{Kind: Illegal, Text: "unterminated heredoc string (\"\"\")", Pos: start, End: l.pos()}
 	}
-	l.advance(1)
-	s := l.off
-	if msg := l.skipQuoted(0); msg != "" {
-		return Token{Kind: Illegal, Text: msg, Pos: start, End: l.pos()}
-	}
-	text := string(l.src[s : l.off-1])
-	return Token{Kind: String, Text: text, Pos: start, End: l.pos()}
 }
 
-// skipQuoted moves past the rest of a "..." string (the opening quote
-// already consumed), including `#{ ... }` interpolations, which may hold
-// braces and strings of their own. It returns a message when the string
-// does not end. nest bounds the recursion of strings inside
-// interpolations.
-func (l *lx) skipQuoted(nest int) string {
-	if nest > maxStringNest {
-		return fmt.Sprintf("strings nested in #{...} deeper than %d levels", maxStringNest)
-	}
-	for l.off < len(l.src) {
-		c := l.peek(0)
-		switch {
-		case c == '\\':
-			l.advance(2)
+func (l *lexer) unterminatedExtractor(start diag.Pos) *Error {
+	text := l.untilEOL(start)
+	r := span(start, shiftStr(start, text))
+	return newErr(ErrUnterminatedExtractor, expand(r, 2), r, start.Line, text)
+}
+
+// indentation is the smallest indentation of the non-empty lines.
+func indentation(lines []string) int {
+	ind := -1
+	for _, s := range lines {
+		if s == "" {
 			continue
-		case c == '"':
-			l.advance(1)
-			return ""
-		case c == '\n':
-			return "unterminated string (a newline inside \"...\"; use \"\"\" for multi-line text)"
-		case c == '#' && l.peek(1) == '{':
-			l.advance(2)
-			if msg := l.skipInterpolation(nest); msg != "" {
-				return msg
-			}
-			continue
 		}
-		l.advance(1)
-	}
-	return "unterminated string"
-}
-
-// skipInterpolation moves past the expression of a `#{`, up to and
-// including its closing brace.
-func (l *lx) skipInterpolation(nest int) string {
-	braces := 0
-	for l.off < len(l.src) {
-		c := l.peek(0)
-		switch {
-		case c == '"':
-			l.advance(1)
-			if msg := l.skipQuoted(nest + 1); msg != "" {
-				return msg
-			}
-			continue
-		case c == '{':
-			braces++
-		case c == '}':
-			if braces == 0 {
-				l.advance(1)
-				return ""
-			}
-			braces--
-		case c == '#':
-			// a comment inside an interpolation runs to the end of the line
-			for l.off < len(l.src) && l.peek(0) != '\n' {
-				l.advance(1)
-			}
-			continue
+		n := len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace))
+		if ind < 0 || n < ind {
+			ind = n
 		}
-		l.advance(1)
 	}
-	return "unterminated string (an unclosed #{ interpolation)"
-}
-
-// InterpolationEnd returns the offset in src just past the `}` that closes
-// an interpolation whose `#{` came right before src, or -1. The parser uses
-// it to split a string token the same way the lexer delimited it, in one
-// pass.
-func InterpolationEnd(src []byte) int {
-	l := &lx{src: src, line: 1, col: 1}
-	if l.skipInterpolation(0) != "" {
-		return -1
-	}
-	return l.off
+	return max(ind, 0)
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/temblor-dev/temblor/internal/event"
-	"github.com/temblor-dev/temblor/internal/lang/parser"
+	"github.com/temblor-dev/temblor/internal/lang"
 	"github.com/temblor-dev/temblor/internal/pipeline"
 )
 
@@ -42,7 +42,7 @@ func benchPipeline(b *testing.B, withWAL bool, sync string, out *blackhole) (*pi
 	} else {
 		src += fmt.Sprintf(benchPatch, "out")
 	}
-	q, err := parser.ParseQuery("bench.trickle", []byte(src))
+	q, err := lang.ParseQuery("bench.trickle", []byte(src), lang.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

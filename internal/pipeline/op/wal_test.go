@@ -20,7 +20,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/temblor-dev/temblor/internal/event"
-	"github.com/temblor-dev/temblor/internal/lang/parser"
+	"github.com/temblor-dev/temblor/internal/lang"
 	"github.com/temblor-dev/temblor/internal/pipeline"
 	"github.com/temblor-dev/temblor/internal/pipeline/op"
 )
@@ -141,7 +141,7 @@ func startQuery(t *testing.T, src, dataDir string, s *sink, more ...portSink) *h
 // startQueryLogged is startQuery with the pipeline's logger.
 func startQueryLogged(t *testing.T, src, dataDir string, logger *slog.Logger, s *sink, more ...portSink) *harness {
 	t.Helper()
-	q, err := parser.ParseQuery("test.trickle", []byte(src))
+	q, err := lang.ParseQuery("test.trickle", []byte(src), lang.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,7 +557,7 @@ func TestWALParamErrors(t *testing.T) {
 		"define qos::batch operator w with read_count = 1 end; create operator w;":                                    "operator kind `qos::batch` is not implemented yet",
 	}
 	for src, want := range cases {
-		q, err := parser.ParseQuery("p.trickle", []byte(src))
+		q, err := lang.ParseQuery("p.trickle", []byte(src), lang.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", src, err)
 		}
@@ -574,7 +574,7 @@ func TestWALParamErrors(t *testing.T) {
 func TestWALSecondInstanceSameDirIsAClearError(t *testing.T) {
 	dir := t.TempDir()
 	src := fmt.Sprintf("define qos::wal operator w with read_count = 1, max_elements = 5, dir = %q end; create operator w; select event from in into w; select event from w into out;", dir)
-	q, err := parser.ParseQuery("p.trickle", []byte(src))
+	q, err := lang.ParseQuery("p.trickle", []byte(src), lang.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
