@@ -94,8 +94,10 @@ func (u *unit) moduleBody(stmts []ast.Node) {
 // Item is a trickle definition found in a module (for the query layer).
 type Item struct {
 	Node ast.Node
-	Src  interface{ Diag(o, i diag.Span, m, h string) *diag.Diagnostic }
-	Mod  *Module
+	Src  interface {
+		Diag(o, i diag.Span, m, h string) *diag.Diagnostic
+	}
+	Mod *Module
 }
 
 // module compiles `mod NAME with ... end` below into.
