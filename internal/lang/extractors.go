@@ -1,12 +1,15 @@
 package lang
 
 import (
-	"fmt"
-
+	"github.com/temblor-dev/temblor/internal/lang/extractor"
 	"github.com/temblor-dev/temblor/internal/lang/vm"
 )
 
-// newExtractor compiles an extractor; the extractor package wires in here.
+// newExtractor compiles `kind|pattern|` with the extractor package.
 func newExtractor(kind, pattern string) (vm.Extractor, error) {
-	return nil, fmt.Errorf("Unsupported extractor %s", kind)
+	x, err := extractor.New(kind, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
 }

@@ -120,3 +120,6 @@ func (s *Script) Run(env Env) (Result, error) {
 	s.pool.Put(locals)
 	return r, err
 }
+
+// JSON is v as JSON text (for messages and tests).
+func JSON(v event.Value) string { return string(event.AppendJSON(nil, v)) }

@@ -111,16 +111,17 @@ func build() map[string]string {
 				continue
 			}
 			q := quoteName(name)
+			target := f.Path[:strings.LastIndex(f.Path, "::")+2] + q
 			switch {
 			case f.Max < 0:
 				sep := ""
 				if f.Min > 0 {
 					sep = ", "
 				}
-				fmt.Fprintf(&b, "intrinsic fn %s(%s%s...) as %s;\n", q, params(f.Min), sep, f.Path)
+				fmt.Fprintf(&b, "intrinsic fn %s(%s%s...) as %s;\n", q, params(f.Min), sep, target)
 			default:
 				for n := f.Min; n <= f.Max; n++ {
-					fmt.Fprintf(&b, "intrinsic fn %s(%s) as %s;\n", q, params(n), f.Path)
+					fmt.Fprintf(&b, "intrinsic fn %s(%s) as %s;\n", q, params(n), target)
 				}
 			}
 		}

@@ -58,7 +58,7 @@ func BinaryError(op fmt.Stringer, e opErr, l, r Value) string {
 	case opOverflow:
 		return fmt.Sprintf("The result of `%s` on `%s` and `%s` does not fit in a 64-bit integer", op, Encode(l), Encode(r))
 	case opDivZero:
-		return fmt.Sprintf("The binary operation `%s` divides by zero", op)
+		return fmt.Sprintf("The binary operation `%s` failed: division by zero", op)
 	}
 	return InvalidBinary(op, l, r)
 }

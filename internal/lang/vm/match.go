@@ -42,8 +42,19 @@ type PatExtract struct {
 	Ex Extractor
 }
 
+// Tester is an extractor with a cheaper (or different) test for when
+// what it extracts is not needed.
+type Tester interface {
+	Test(c *stdlib.Ctx, v Value) bool
+}
+
 // Test runs the extractor.
-func (p *PatExtract) Test(f *Frame, _ *At, v Value, _ bool) (Value, bool, error) {
+func (p *PatExtract) Test(f *Frame, _ *At, v Value, result bool) (Value, bool, error) {
+	if !result {
+		if t, ok := p.Ex.(Tester); ok {
+			return nil, t.Test(f.Ctx, v), nil
+		}
+	}
 	return p.extract(f, v)
 }
 

@@ -2,7 +2,6 @@ package vm
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/temblor-dev/temblor/internal/diag"
@@ -203,19 +202,7 @@ func (e *Native) callErr(err error, n int) error {
 }
 
 // NativeErrorMsg is how Tremor worded a function's failure.
-func NativeErrorMsg(path string, n int, err error) string {
-	if errors.Is(err, stdlib.ErrBadType) {
-		return fmt.Sprintf("Bad type passed to function %s/%d", path, n)
-	}
-	var re *stdlib.RuntimeError
-	if errors.As(err, &re) {
-		if re.Arity != 0 {
-			n = re.Arity
-		}
-		return fmt.Sprintf("Runtime error in function %s/%d: %s", path, n, re.Msg)
-	}
-	return fmt.Sprintf("Runtime error in function %s/%d: %s", path, n, err.Error())
-}
+func NativeErrorMsg(path string, n int, err error) string { return stdlib.Message(path, n, err) }
 
 // Function is a function written in tremor-script.
 type Function struct {

@@ -269,6 +269,9 @@ func binaryNumeric(op ast.BinOp, l, r Value) (Value, opErr) {
 	case ast.Mul:
 		return a * b, opOK
 	case ast.Div:
+		if b == 0 {
+			return nil, opDivZero
+		}
 		return a / b, opOK
 	}
 	return nil, opInvalid
@@ -312,6 +315,9 @@ func binaryU64(op ast.BinOp, l, r uint64) (Value, opErr) {
 		}
 		return fromU64(lo), opOK
 	case ast.Div:
+		if r == 0 {
+			return nil, opDivZero
+		}
 		return float64(l) / float64(r), opOK
 	case ast.Mod:
 		if r == 0 {
@@ -370,6 +376,9 @@ func binaryI64(op ast.BinOp, l, r int64) (Value, opErr) {
 		}
 		return p, opOK
 	case ast.Div:
+		if r == 0 {
+			return nil, opDivZero
+		}
 		return float64(l) / float64(r), opOK
 	case ast.Mod:
 		if r == 0 {
