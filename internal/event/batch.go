@@ -44,3 +44,20 @@ func (b *Batch) Clone() *Batch {
 	}
 	return c
 }
+
+// UndeliverableError is an output's report that some events of a batch can
+// never be delivered there (they cannot be encoded, say): retrying would
+// fail the same way, so they are dead-lettered — counted, logged and
+// answered as done, so that a WAL does not re-send them forever. The rest
+// of the batch was taken.
+type UndeliverableError struct {
+	IDs    IDs // of the transactional ones
+	Events int // how many
+	Err    error
+}
+
+func (e *UndeliverableError) Error() string {
+	return "undeliverable: " + e.Err.Error()
+}
+
+func (e *UndeliverableError) Unwrap() error { return e.Err }

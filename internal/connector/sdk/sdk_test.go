@@ -344,18 +344,21 @@ func (f failingCodec) Encode(v event.Value) ([]byte, error) {
 	return f.Codec.Encode(v)
 }
 
-// TestEncodeErrorFailsOnlyThatEvent.
-func TestEncodeErrorFailsOnlyThatEvent(t *testing.T) {
+// TestEncodeErrorIsUndeliverable: an event the codec refuses is reported
+// as undeliverable (permanent); the rest of its batch is delivered.
+func TestEncodeErrorIsUndeliverable(t *testing.T) {
 	s := &scripted{}
 	r, up, stop := runSink(t, s, failingCodec{mustCodec(t, "string")}, SinkOptions{})
 	defer stop()
 	b := batchOf(4, true)
 	b.Events[1].Data = "bad"
-	if err := r.Send(context.Background(), b, up); err != nil {
-		t.Fatal(err)
+	err := r.Send(context.Background(), b, up)
+	var ue *event.UndeliverableError
+	if !errors.As(err, &ue) || ue.Events != 1 || !ue.IDs.Equal(event.Of(event.Range(b.Events[1].ID))) {
+		t.Fatalf("Send: %v", err)
 	}
-	waitFor(t, "4 answers", func() bool { a, f, _ := up.get(); return a+f == 4 })
-	if a, f, _ := up.get(); a != 3 || f != 1 {
+	waitFor(t, "3 answers", func() bool { a, f, _ := up.get(); return a+f == 3 })
+	if a, f, _ := up.get(); a != 3 || f != 0 {
 		t.Errorf("acked %d, failed %d", a, f)
 	}
 }

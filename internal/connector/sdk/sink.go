@@ -232,23 +232,25 @@ func (r *SinkRunner) encode(v event.Value) ([][]byte, error) {
 }
 
 // Send encodes b and queues it for the sink; it blocks while the queue is
-// full (back-pressure). Events that cannot be encoded are failed to back
-// at once; the others are answered to back when the sink's outcome is
-// known. An error (the offramp is draining, or ctx ended) means none of b
-// was taken.
+// full (back-pressure). The events are answered to back when the sink's
+// outcome is known. Events that cannot be encoded are not queued: Send
+// reports them with an *event.UndeliverableError (permanent: encoding
+// again fails the same way) after queueing the rest. Any other error (the
+// offramp is draining, or ctx ended) means none of b was taken.
 func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) error {
 	out := &Batch{Messages: make([]Message, 0, len(b.Events)), back: back}
-	var bad event.IDs
-	var reason string
+	var bad *event.UndeliverableError
 	for i := range b.Events {
 		ev := &b.Events[i]
 		payloads, err := r.encode(ev.Data)
 		if err != nil {
 			r.m.encodeErrors.Inc()
-			r.log.Warn("event could not be encoded", "err", err, "id", ev.ID.String())
+			if bad == nil {
+				bad = &event.UndeliverableError{Err: err}
+			}
+			bad.Events++
 			if ev.Transactional {
-				bad.Add(event.Range(ev.ID))
-				reason = err.Error()
+				bad.IDs.Add(event.Range(ev.ID))
 			}
 			continue
 		}
@@ -259,12 +261,18 @@ func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) er
 			out.plain++
 		}
 	}
-	if !bad.IsZero() && back != nil {
-		back.Contraflow(event.Insight{Action: event.ActFail, IDs: bad, Reason: reason})
+	if len(out.Messages) > 0 {
+		if err := r.queue(ctx, out); err != nil {
+			return err
+		}
 	}
-	if len(out.Messages) == 0 {
-		return nil
+	if bad != nil {
+		return bad
 	}
+	return nil
+}
+
+func (r *SinkRunner) queue(ctx context.Context, out *Batch) error {
 	r.sendMu.RLock()
 	defer r.sendMu.RUnlock()
 	if r.closed {
