@@ -99,6 +99,7 @@ type Target interface {
 // goroutine; Contraflow never blocks.
 type SourceRunner struct {
 	url, typ string
+	origin   string // url + "/out", stamped on every event
 	id       event.SourceID
 	src      Source
 	log      *slog.Logger
@@ -126,7 +127,7 @@ type SourceRunner struct {
 // NewSourceRunner wraps src for the onramp instance url of type typ, with
 // its codec and preprocessors. It opens nothing.
 func NewSourceRunner(url, typ string, src Source, c codec.Codec, pre []processor.Spec) *SourceRunner {
-	r := &SourceRunner{url: url, typ: typ, id: event.NewSourceID(), src: src, codec: c, pre: pre,
+	r := &SourceRunner{url: url, typ: typ, origin: url + "/out", id: event.NewSourceID(), src: src, codec: c, pre: pre,
 		log: slog.Default(), m: newSourceMetrics(nil, url),
 		streams: map[uint64][]processor.Processor{}, outs: map[string][]Target{},
 		open: map[string]string{}, resume: make(chan struct{})}
@@ -376,11 +377,11 @@ type span struct {
 // decodeLocked turns in into events: the batch for `out`, error events
 // for `err`, and the sequence span of each input index.
 func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []span) {
-	out, errs = &event.Batch{}, &event.Batch{}
+	n := len(in.Frames) + len(in.Values)
+	out, errs = &event.Batch{Events: make([]event.Event, 0, n)}, &event.Batch{}
 	now := uint64(time.Now().UnixNano())
 	transactional := in.Acks != nil
-	origin := r.url + "/out"
-	n := len(in.Frames) + len(in.Values)
+	origin := r.origin
 	if transactional {
 		spans = make([]span, n)
 	}
@@ -427,6 +428,15 @@ func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []
 		}
 	}
 	for i, f := range in.Frames {
+		if len(r.pre) == 0 { // the common case: a frame is an event
+			v, err := r.codec.Decode(f)
+			if err != nil {
+				bad(f, meta(i), err)
+				continue
+			}
+			emit(i, v, meta(i))
+			continue
+		}
 		frames, err := r.preprocessLocked(in.Stream, f, false)
 		if err != nil {
 			bad(f, meta(i), err)
