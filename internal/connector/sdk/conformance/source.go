@@ -90,7 +90,7 @@ type sourceRun struct {
 	done   chan error
 }
 
-func startSource(t *testing.T, c Source, msgs []string, before func(*sdk.SourceRunner)) (*sourceRun, func(sdk.Source) error) {
+func startSource(t *testing.T, c Source, msgs []string, before func(*sdk.SourceRunner, *target)) (*sourceRun, func(sdk.Source) error) {
 	t.Helper()
 	section, feed := c.Setup(t, msgs)
 	node, owner := parse(t, artefact(component.Onramp, c.Type, section))
@@ -101,13 +101,13 @@ func startSource(t *testing.T, c Source, msgs []string, before func(*sdk.SourceR
 	r := sdk.NewSourceRunner("/onramp/test/01", c.Type, built.Value, stringCodec(t), nil)
 	s := &sourceRun{r: r, src: built.Value, out: &target{}, done: make(chan error, 1)}
 	r.Link("out", s.out)
-	if before != nil {
-		before(r)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	if err := r.Open(ctx, env(t, "/onramp/test/01")); err != nil {
 		t.Fatalf("open: %v", err)
+	}
+	if before != nil {
+		before(r, s.out)
 	}
 	go func() { s.done <- r.Run(ctx) }()
 	t.Cleanup(func() {
@@ -180,7 +180,7 @@ func sourceDelivers(t *testing.T, c Source) {
 // its input arrives.
 func sourceBreaker(t *testing.T, c Source) {
 	msgs := messages(50)
-	s, feed := startSource(t, c, msgs, func(r *sdk.SourceRunner) {
+	s, feed := startSource(t, c, msgs, func(r *sdk.SourceRunner, _ *target) {
 		r.Contraflow(event.Insight{Action: event.ActTrigger, From: "/offramp/x/01", Reason: "test"})
 	})
 	fed := make(chan error, 1)
@@ -208,10 +208,11 @@ func sourceBreaker(t *testing.T, c Source) {
 // take its batch) stops when asked.
 func sourceStops(t *testing.T, c Source) {
 	msgs := messages(50)
-	s, feed := startSource(t, c, msgs, nil)
-	s.out.mu.Lock()
-	s.out.block = make(chan struct{})
-	s.out.mu.Unlock()
+	s, feed := startSource(t, c, msgs, func(_ *sdk.SourceRunner, out *target) {
+		// Block the pipeline before the onramp runs, so that it cannot
+		// deliver everything first.
+		out.block = make(chan struct{})
+	})
 	fed := make(chan struct{})
 	if feed != nil {
 		go func() { _ = feed(s.src); close(fed) }() // it may fail: the onramp stops
