@@ -32,9 +32,12 @@ type CLI struct {
 	Globals
 
 	Server  ServerCmd  `cmd:"" help:"Run a Tremor 0.11 deployment."`
+	Run     RunCmd     `cmd:"" help:"Run a tremor-script over events: temblor run script.tremor -i events.json"`
 	Wal     WalCmd     `cmd:"" help:"Inspect, export, check and repair WAL directories (offline)."`
 	Doc     DocCmd     `cmd:"" help:"Write the reference pages (connectors, codecs, processors, operators) from the component specs."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
+
+	Conformance ConformanceCmd `cmd:"" hidden:"" help:"Run Tremor 0.11.12's tremor-script test suites from a Tremor source tree and print pass counts."`
 }
 
 // ServerCmd groups the server subcommands.

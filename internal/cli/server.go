@@ -38,6 +38,7 @@ type ServerRunCmd struct {
 	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing. Default: ${default_data_dir} in the working directory." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
 	ShutdownTimeout time.Duration `help:"How long a graceful shutdown may take before in-flight work is failed (it stays in the WAL)." default:"10s"`
 	Validate        bool          `help:"Load and check everything (artefacts, pipelines, links, connector configs), print a summary and exit without running."`
+	ModulePath      []string      `help:"Directories where 'use' in a pipeline finds modules, before $TREMOR_PATH and the standard library (repeatable)." placeholder:"DIR"`
 	MetricsAddr     string        `help:"Serve Prometheus metrics at http://ADDR/metrics (PORT or :PORT listens on 127.0.0.1; give a host to listen elsewhere). Off unless given." env:"TEMBLOR_METRICS_ADDR" placeholder:"ADDR"`
 }
 
@@ -62,7 +63,7 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op.RegisterMetrics(reg)
 	pipeline.RegisterMetrics(reg)
-	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout, Validate: c.Validate})
+	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout, Validate: c.Validate, ModulePath: c.ModulePath})
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}

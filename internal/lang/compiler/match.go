@@ -154,7 +154,11 @@ func (u *unit) extractor(t *ast.TestExpr) *vm.PatExtract {
 		ex, err = u.c.opts.Extractor(t.Kind.Name, t.Pattern)
 	}
 	if err != nil {
-		u.fail(expandLines(t.Span, 2), t.Span, "Invalid tilde predicate pattern: "+err.Error(), "")
+		hint := ""
+		if h, ok := err.(interface{ Hint() string }); ok {
+			hint = h.Hint()
+		}
+		u.fail(expandLines(t.Span, 2), t.Span, "Invalid tilde predicate pattern: "+err.Error(), hint)
 	}
 	return &vm.PatExtract{At: u.at(t.Span), Ex: ex}
 }
