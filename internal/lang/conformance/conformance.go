@@ -264,16 +264,6 @@ func appendSorted(b []byte, v event.Value) []byte {
 			b = appendSorted(b, e)
 		}
 		return append(b, ']')
-	case []byte:
-		// Tremor serialised binaries as arrays of byte values.
-		b = append(b, '[')
-		for i, c := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = fmt.Appendf(b, "%d", c)
-		}
-		return append(b, ']')
 	}
 	return event.AppendJSON(b, v)
 }
