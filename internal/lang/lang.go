@@ -99,7 +99,13 @@ type Env struct {
 type Result = vm.Result
 
 // Run runs the script once.
-func (s *Script) Run(env Env) (Result, error) {
+func (s *Script) Run(env Env) (Result, error) { return s.run(env, nil) }
+
+// RunBudget runs the script with at most budget steps (calls, recursions,
+// comprehension items); running out is an error.
+func (s *Script) RunBudget(env Env, budget int64) (Result, error) { return s.run(env, &budget) }
+
+func (s *Script) run(env Env, budget *int64) (Result, error) {
 	locals, _ := s.pool.Get().([]vm.Value)
 	if len(locals) != s.prog.Locals {
 		locals = vm.NewLocals(s.prog.Locals)
@@ -114,7 +120,8 @@ func (s *Script) Run(env Env) (Result, error) {
 	if env.Ctx == nil {
 		env.Ctx = &stdlib.Ctx{}
 	}
-	f := &vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx}
+	f := &vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx,
+		Budget: budget}
 	r, err := vm.RunBody(f, s.prog.Body)
 	vm.ResetLocals(locals)
 	s.pool.Put(locals)
@@ -123,3 +130,16 @@ func (s *Script) Run(env Env) (Result, error) {
 
 // JSON is v as JSON text (for messages and tests).
 func JSON(v event.Value) string { return string(event.AppendJSON(nil, v)) }
+
+// renderAll renders every diagnostic in err (the way Tremor showed them).
+func renderAll(err error) string {
+	l := diag.As(err)
+	if len(l) == 0 {
+		return err.Error()
+	}
+	out := ""
+	for _, d := range l {
+		out += d.RenderTremor() + d.Render()
+	}
+	return out
+}

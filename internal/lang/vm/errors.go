@@ -59,6 +59,8 @@ func BinaryError(op fmt.Stringer, e opErr, l, r Value) string {
 		return fmt.Sprintf("The result of `%s` on `%s` and `%s` does not fit in a 64-bit integer", op, Encode(l), Encode(r))
 	case opDivZero:
 		return fmt.Sprintf("The binary operation `%s` failed: division by zero", op)
+	case opTooLong:
+		return fmt.Sprintf("The binary operation `%s` would make a string longer than %d bytes", op, MaxString)
 	}
 	return InvalidBinary(op, l, r)
 }

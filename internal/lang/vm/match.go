@@ -414,6 +414,9 @@ func (e *For) run(f *Frame, need bool) (Value, Flow, error) {
 	}
 	var out []Value
 	each := func(k, v Value) (Flow, error) {
+		if err := f.step(&e.At); err != nil {
+			return Next, err
+		}
 		f.Locals[e.KeySlot], f.Locals[e.VSlot] = k, v
 		for _, c := range e.Cases {
 			ok, err := testGuard(f, &e.At, c.Guard)

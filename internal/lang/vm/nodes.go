@@ -2,6 +2,7 @@ package vm
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/temblor-dev/temblor/internal/diag"
@@ -43,6 +44,9 @@ type StrPart struct {
 	X   Expr
 }
 
+// MaxString caps the strings a script builds (by `+` or interpolation).
+const MaxString = 64 << 20
+
 // String is an interpolated string; a non-string value shows as JSON.
 type String struct {
 	At
@@ -65,6 +69,9 @@ func (e *String) Eval(f *Frame) (Value, error) {
 			b.WriteString(s)
 		} else {
 			b.WriteString(Encode(v))
+		}
+		if b.Len() > MaxString {
+			return nil, e.fail(e.Span, e.Span, fmt.Sprintf("The string would be longer than %d bytes", MaxString), "")
 		}
 	}
 	return b.String(), nil
@@ -238,7 +245,8 @@ func (e *Call) Eval(f *Frame) (Value, error) {
 		return nil, e.fail(outerLines(e.Span, 2), e.Span, msgRecursionLimit, "")
 	}
 	var ev, meta, state Value
-	nf := &Frame{Event: &ev, Meta: &meta, State: &state, Locals: NewLocals(fn.Locals), Ctx: f.Ctx, depth: f.depth + 1}
+	nf := &Frame{Event: &ev, Meta: &meta, State: &state, Locals: NewLocals(fn.Locals), Ctx: f.Ctx, depth: f.depth + 1,
+		Budget: f.Budget}
 	n := min(len(vals), fn.Params, fn.Locals)
 	copy(nf.Locals, vals[:n])
 	var rest []Value
@@ -247,6 +255,9 @@ func (e *Call) Eval(f *Frame) (Value, error) {
 	}
 	nf.Args = append([]Value{}, rest...)
 	for loops := 0; ; loops++ {
+		if err := f.step(&e.At); err != nil {
+			return nil, err
+		}
 		v, fl, err := runFn(nf, fn)
 		if err != nil {
 			return nil, err

@@ -93,6 +93,9 @@ func Equal(a, b Value) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
+		if x == y {
+			return true
+		}
 		for i := 0; i < x.Len(); i++ {
 			k, xv := x.At(i)
 			yv, ok := y.Get(k)
@@ -105,6 +108,9 @@ func Equal(a, b Value) bool {
 		y, ok := b.([]Value)
 		if !ok || len(x) != len(y) {
 			return false
+		}
+		if len(x) > 0 && &x[0] == &y[0] {
+			return true
 		}
 		for i := range x {
 			if !Equal(x[i], y[i]) {
@@ -161,6 +167,7 @@ const (
 	opShift          // shift by more than the bits of the value
 	opOverflow       // the integer result does not fit
 	opDivZero        // integer remainder by zero
+	opTooLong        // a string longer than MaxString
 )
 
 // Binary applies a binary operator (and/or are evaluated here too when not
@@ -197,6 +204,9 @@ func Binary(op ast.BinOp, l, r Value) (Value, opErr) {
 		case string:
 			switch op {
 			case ast.Add:
+				if len(x)+len(y) > MaxString {
+					return nil, opTooLong
+				}
 				return x + y, opOK
 			case ast.Gt:
 				return x > y, opOK

@@ -83,7 +83,24 @@ type Frame struct {
 	Port    string
 	HasPort bool
 
+	// Budget, when set, bounds the steps of a run (function calls,
+	// recursions, comprehension items); running out is an error. Nil:
+	// unbounded (as Tremor).
+	Budget *int64
+
 	depth int
+}
+
+// step spends one step of the budget.
+func (f *Frame) step(a *At) error {
+	if f.Budget == nil {
+		return nil
+	}
+	*f.Budget--
+	if *f.Budget < 0 {
+		return a.fail(outerLines(a.Span, 2), a.Span, "The run took more steps than its budget allows", "")
+	}
+	return nil
 }
 
 // unset marks a local slot no value was assigned to.
