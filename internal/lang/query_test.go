@@ -1,0 +1,93 @@
+package lang
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang/ast"
+)
+
+func TestQueryScriptsAndExpressions(t *testing.T) {
+	src := `use std::string;
+mod helpers with
+  fn shout(s) with string::uppercase(s) + "!" end;
+end;
+define script tag
+with label = "x"
+script
+  use std::array;
+  fn count(a) with array::len(a) end;
+  let event.label = args.label;
+  let event.n = count(event.items);
+  event
+end;
+create script tag with label = "y" end;
+select {"loud": helpers::shout(event.msg), "len": string::len(event.msg)} from in where event.keep into out;
+`
+	q, err := ParseQuery("q.trickle", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(renderAll(err))
+	}
+	var sel *ast.Select
+	var def *ast.DefineScript
+	for _, s := range q.AST.Stmts {
+		switch s := s.(type) {
+		case *ast.Select:
+			sel = s
+		case *ast.DefineScript:
+			def = s
+		}
+	}
+	target, err := q.Expr(sel.Target, sel.Span)
+	if err != nil {
+		t.Fatal(renderAll(err))
+	}
+	ev := event.Value(event.RecordOf("msg", "hi", "keep", true))
+	v, err := target.Eval(Env{Data: &ev})
+	if err != nil {
+		t.Fatal(renderAll(err))
+	}
+	if got := JSON(v); got != `{"loud":"HI!","len":2}` {
+		t.Fatalf("select target = %s", got)
+	}
+	script, err := q.Script(def)
+	if err != nil {
+		t.Fatal(renderAll(err))
+	}
+	data := event.Value(event.RecordOf("items", []event.Value{int64(1), int64(2)}))
+	r, err := script.Run(Env{Data: &data, Args: event.RecordOf("label", "y")})
+	if err != nil {
+		t.Fatal(renderAll(err))
+	}
+	if !r.Event || JSON(data) != `{"items":[1,2],"label":"y","n":2}` {
+		t.Fatalf("script: %+v %s", r, JSON(data))
+	}
+}
+
+func TestQueryErrors(t *testing.T) {
+	cases := map[string]string{
+		"select nosuch::f(event) from in into out;":               "Call to undefined function nosuch::f",
+		"select system::hostnam() from in into out;":              "Call to undefined function system::hostnam",
+		"select x from in into out;":                              "Local variables are not allowed here",
+		"use no::such;\nselect event from in into out;":           "Module `no/such` not found",
+		"define script s script let x = ; end;":                   "Found the token `;`",
+		"select match event of case 1 => 1 end from in into out;": "",
+	}
+	for src, want := range cases {
+		q, err := ParseQuery("q.trickle", []byte(src), Options{})
+		if err == nil {
+			for _, s := range q.AST.Stmts {
+				if sel, ok := s.(*ast.Select); ok {
+					_, err = q.Expr(sel.Target, sel.Span)
+				}
+			}
+		}
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%q: %v", src, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%q: got %v, want %q", src, err, want)
+		}
+	}
+}
