@@ -41,7 +41,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	temblorBin = filepath.Join(dir, "temblor")
-	build := exec.Command("go", "build", "-o", temblorBin, "../cmd/temblor")
+	args := []string{"build", "-o", temblorBin}
+	if raceBuild {
+		// The suite runs with -race: so does the engine it starts, so
+		// that a data race in a real process under kill -9 is reported
+		// (the engine exits 66 and the test sees it).
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "../cmd/temblor")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building temblor:", err)
@@ -76,6 +83,14 @@ type listener struct {
 	ln    net.Listener
 	srv   *http.Server
 	conns map[*websocket.Conn]net.Conn
+	gate  chan struct{} // closed while reading; see Pause
+	// pings[c] holds, for each ping received on connection c, how many
+	// messages had arrived before it (see Unconfirmed).
+	pings map[*websocket.Conn][]int
+	start map[*websocket.Conn]int // len(msgs) when c connected
+	// unconfirmed collects, at each Kill, the messages a sender could not
+	// yet have seen confirmed.
+	unconfirmed map[string]bool
 }
 
 func newListener(t *testing.T) *listener {
@@ -83,7 +98,9 @@ func newListener(t *testing.T) *listener {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &listener{t: t, addr: ln.Addr().String(), conns: map[*websocket.Conn]net.Conn{}}
+	l := &listener{t: t, addr: ln.Addr().String(), conns: map[*websocket.Conn]net.Conn{}, gate: make(chan struct{}),
+		pings: map[*websocket.Conn][]int{}, start: map[*websocket.Conn]int{}, unconfirmed: map[string]bool{}}
+	close(l.gate)
 	l.serve(ln)
 	t.Cleanup(l.Kill)
 	return l
@@ -101,13 +118,23 @@ func (l *listener) serve(ln net.Listener) {
 }
 
 func (l *listener) handle(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
+	var c *websocket.Conn
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OnPingReceived: func(context.Context, []byte) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if _, alive := l.conns[c]; !alive {
+			return false // killed: it confirms nothing any more
+		}
+		l.pings[c] = append(l.pings[c], len(l.msgs))
+		return true
+	}})
 	if err != nil {
 		return
 	}
 	c.SetReadLimit(1 << 20)
 	l.mu.Lock()
 	l.conns[c] = nil
+	l.start[c] = len(l.msgs)
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
@@ -116,6 +143,10 @@ func (l *listener) handle(w http.ResponseWriter, r *http.Request) {
 		c.CloseNow()
 	}()
 	for {
+		l.mu.Lock()
+		gate := l.gate
+		l.mu.Unlock()
+		<-gate
 		_, data, err := c.Read(context.Background())
 		if err != nil {
 			return
@@ -126,13 +157,21 @@ func (l *listener) handle(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		l.mu.Lock()
+		if _, alive := l.conns[c]; !alive {
+			// Read while Kill ran: the listener died before taking it
+			// (and before confirming it).
+			l.mu.Unlock()
+			return
+		}
 		l.msgs = append(l.msgs, m)
 		l.raw++
 		l.mu.Unlock()
 	}
 }
 
-// Kill stops the server abruptly, like kill -9 of websocat.
+// Kill stops the server abruptly, like kill -9 of websocat: what its
+// connections had not read yet is gone. It also notes which messages a
+// sender cannot have seen confirmed (see Unconfirmed).
 func (l *listener) Kill() {
 	l.mu.Lock()
 	srv := l.srv
@@ -141,14 +180,60 @@ func (l *listener) Kill() {
 	for c := range l.conns {
 		conns = append(conns, c)
 	}
+	l.noteUnconfirmedLocked()
+	for _, c := range conns {
+		delete(l.conns, c) // what they still read is dropped (see handle)
+	}
+	select {
+	case <-l.gate:
+	default:
+		close(l.gate) // a paused handler must see its connection closed
+	}
 	l.mu.Unlock()
 	if srv == nil {
 		return
 	}
-	_ = srv.Close() // closes the listener and hijacked? no: close conns below
+	_ = srv.Close()
 	for _, c := range conns {
 		c.CloseNow()
 	}
+}
+
+// noteUnconfirmedLocked adds to l.unconfirmed the messages of each open
+// connection that arrived after its second-to-last ping: temblor's offramp
+// sends a ping only after the pong of the one before, so everything before
+// the second-to-last ping was confirmed to it; what came after may not have
+// been, and may come again (a duplicate, not a loss).
+func (l *listener) noteUnconfirmedLocked() {
+	for c := range l.conns {
+		from := l.start[c]
+		if p := l.pings[c]; len(p) >= 2 {
+			from = p[len(p)-2]
+		}
+		for _, m := range l.msgs[from:] {
+			l.unconfirmed[m.key()] = true
+		}
+	}
+}
+
+// Unconfirmed is every message that arrived on a connection Kill cut while
+// its confirmation may not have reached the sender.
+func (l *listener) Unconfirmed() map[string]bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]bool, len(l.unconfirmed))
+	for k := range l.unconfirmed {
+		out[k] = true
+	}
+	return out
+}
+
+// Pause stops reading on every connection (new ones too) until Kill: the
+// sender's data and pings pile up unanswered, as with a hung peer.
+func (l *listener) Pause() {
+	l.mu.Lock()
+	l.gate = make(chan struct{})
+	l.mu.Unlock()
 }
 
 // Start brings the server back on the same address.
@@ -253,7 +338,12 @@ func startEngine(t *testing.T, d *deployment, extra ...string) *engine {
 		t.Fatal(err)
 	}
 	go func() { _ = cmd.Wait(); close(e.done) }()
-	t.Cleanup(func() { e.Kill() })
+	t.Cleanup(func() {
+		e.Kill()
+		if strings.Contains(e.Log(), "WARNING: DATA RACE") {
+			t.Errorf("the engine reported a data race:\n%s", e.Log())
+		}
+	})
 	return e
 }
 

@@ -62,7 +62,33 @@ type SourceOutput interface {
 	// EndStream tells the runtime that a stream ended, so preprocessors
 	// (e.g. lines) flush what they buffered.
 	EndStream(ctx context.Context, stream uint64) error
+	// Refuse reports input that cannot become an event (a line or a
+	// message over the source's size limit): the runtime counts it and
+	// sends {"error": reason, ...info} to the onramp's err port when one is
+	// linked. The source goes on reading; logging it is the source's job
+	// (it knows the line number or the connection).
+	Refuse(ctx context.Context, stream uint64, reason string, info *event.Record) error
+	// Settle, for a Transactional source, waits until every event emitted
+	// on stream so far was answered downstream: nil when all were acked
+	// (delivered, or dead-lettered as permanently undeliverable), an error
+	// wrapping ErrNotDelivered as soon as one failed (the source must get
+	// its peer to send it again), ctx.Err() when ctx ends first.
+	Settle(ctx context.Context, stream uint64) error
 }
+
+// Transactional is implemented by sources whose peer re-sends what the
+// source did not confirm (the websocket onramp: a temblor sending to it
+// acks its events only on the pong behind them). Their events are
+// transactional: tracked through the pipelines until every sink (or a WAL,
+// once it stored them) answered, which SourceOutput.Settle waits for.
+type Transactional interface {
+	Source
+	Transactional()
+}
+
+// ErrNotDelivered is what Settle returns (wrapped, with the reason) when an
+// event of the stream failed downstream.
+var ErrNotDelivered = errors.New("an event was not delivered downstream")
 
 // Acker is implemented by sources that can re-deliver: the runtime forwards
 // acks and fails of the events they emitted.

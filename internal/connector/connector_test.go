@@ -276,7 +276,9 @@ type recOut struct {
 	values  []event.Value
 	bytes   map[uint64][]string
 	ended   []uint64
+	refused []refusal
 	blocked chan struct{}
+	settle  func(ctx context.Context, stream uint64) error
 }
 
 func (o *recOut) EmitValue(ctx context.Context, v event.Value, _ *event.Record) (event.EventID, error) {
@@ -306,6 +308,26 @@ func (o *recOut) EndStream(_ context.Context, s uint64) error {
 	o.ended = append(o.ended, s)
 	o.mu.Unlock()
 	return nil
+}
+func (o *recOut) Refuse(_ context.Context, s uint64, reason string, info *event.Record) error {
+	o.mu.Lock()
+	o.refused = append(o.refused, refusal{s, reason, info})
+	o.mu.Unlock()
+	return nil
+}
+
+// Settle answers as settle says (nil: everything delivered).
+func (o *recOut) Settle(ctx context.Context, s uint64) error {
+	if o.settle == nil {
+		return nil
+	}
+	return o.settle(ctx, s)
+}
+
+type refusal struct {
+	stream uint64
+	reason string
+	info   *event.Record
 }
 
 func TestMetronomePausesWithoutGaps(t *testing.T) {
@@ -410,8 +432,9 @@ func TestFileRoundTrip(t *testing.T) {
 	if _, err := newFileSink(Params{Config: yamlConfig("file: /nonexistent/dir/x\n")}); err == nil {
 		t.Fatal("file sink into a missing directory accepted")
 	}
-	if _, err := newFileSource(Params{Config: yamlConfig("source: " + filepath.Join(dir, "nope") + "\n")}); err == nil || !errors.Is(err, err) {
-		t.Fatal("missing source file accepted")
+	if _, err := newFileSource(Params{Config: yamlConfig("source: " + filepath.Join(dir, "nope") + "\n")}); err == nil ||
+		!strings.Contains(err.Error(), "cannot read") || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("missing source file: got %v, want an error that names it and says it cannot be read", err)
 	}
 	_ = os.Remove(path)
 }

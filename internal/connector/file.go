@@ -15,20 +15,26 @@ import (
 
 func init() {
 	RegisterSource(SourceSpec{Name: "file", Doc: "Reads the file `source` (xz-compressed when it ends in .xz) line by line; each line is an event. " +
-		"`sleep_on_done` (ms) waits at the end; `close_on_done` then stops the engine gracefully.", DefaultCodec: "json", New: newFileSource})
+		"`sleep_on_done` (ms) waits at the end; `close_on_done` then stops the engine gracefully. " +
+		"A line over `max_line_bytes` (default 16 MiB) is skipped, counted and sent to the err port with its line number.", DefaultCodec: "json", New: newFileSource})
 	RegisterSink(SinkSpec{Name: "file", Doc: "Appends each event and a newline to `file`; acks after the write (after fsync with `fsync: true`).", DefaultCodec: "json", New: newFileSink})
 	RegisterSink(SinkSpec{Name: "blackhole", Doc: "Acks and discards every event (for benchmarks).", DefaultCodec: "json", New: newBlackhole})
 }
 
 type fileSourceConfig struct {
-	Source      string `yaml:"source"`
-	CloseOnDone bool   `yaml:"close_on_done"`
-	SleepOnDone uint64 `yaml:"sleep_on_done"`
+	Source       string `yaml:"source"`
+	CloseOnDone  bool   `yaml:"close_on_done"`
+	SleepOnDone  uint64 `yaml:"sleep_on_done"`
+	MaxLineBytes uint64 `yaml:"max_line_bytes"`
 }
 
 func newFileSource(p Params) (Source, error) {
-	var c fileSourceConfig
+	c := fileSourceConfig{MaxLineBytes: defaultMaxLineBytes}
 	if err := p.Config.Decode(&c); err != nil {
+		return nil, err
+	}
+	maxLine, err := checkMaxLine(p, c.MaxLineBytes)
+	if err != nil {
 		return nil, err
 	}
 	if c.Source == "" {
@@ -38,7 +44,8 @@ func newFileSource(p Params) (Source, error) {
 		return nil, p.Config.Errorf("source", "cannot read %s: %v", c.Source, err)
 	}
 	return &lineSource{open: func() (io.ReadCloser, error) { return openSource(c.Source) },
-		sleepOnDone: time.Duration(c.SleepOnDone) * time.Millisecond, closeOnDone: c.CloseOnDone, newline: linesFirst(p.Preprocessors)}, nil
+		sleepOnDone: time.Duration(c.SleepOnDone) * time.Millisecond, closeOnDone: c.CloseOnDone, newline: linesFirst(p.Preprocessors),
+		maxLine: maxLine, name: c.Source, log: loggerOf(p)}, nil
 }
 
 // openSource opens path, decompressing it when it ends in .xz (as Tremor's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/coder/websocket"
+
+	"github.com/temblor-dev/temblor/internal/event"
 )
 
 func init() {
@@ -27,8 +30,9 @@ func init() {
 		New:          newWSSink,
 	})
 	RegisterSource(SourceSpec{
-		Name:         "ws",
-		Doc:          "Websocket server on `host`:`port`; every message of every connection is input.",
+		Name: "ws",
+		Doc: "Websocket server on `host`:`port`; every message of every connection is input. Transactional: a ping is answered only " +
+			"once every message before it was delivered downstream, so a sender that acks on the pong (temblor's ws offramp) loses nothing.",
 		DefaultCodec: "json",
 		New:          newWSSource,
 	})
@@ -260,35 +264,69 @@ func (s *wsSink) Run(ctx context.Context, in <-chan *Message, reply Reply) error
 
 // ---- onramp: websocket server ----
 
+// Defaults of the websocket onramp's options.
+const (
+	defaultMaxMessageBytes = 16 << 20
+	defaultWSAckTimeout    = 10 * time.Second
+)
+
 type wsSourceConfig struct {
 	Host string  `yaml:"host"`
 	Port *uint16 `yaml:"port"` // required; 0 picks a free port
+	// MaxMessageBytes: a larger message is skipped (counted, logged once
+	// per connection, sent to the err port) and the connection goes on.
+	MaxMessageBytes uint64 `yaml:"max_message_bytes"`
+	// AckTimeoutMS bounds how long a connection waits for the pipelines to
+	// take a message and for its events to be answered before it gives up
+	// and closes the connection unconfirmed (the sender re-sends).
+	AckTimeoutMS uint64 `yaml:"ack_timeout_ms"`
 }
 
 // WSSource is the websocket onramp; Addr is the bound address once Run has
 // started (port 0 picks a free port).
+//
+// It is transactional: it answers a ping only once every message read
+// before the ping was answered downstream (acked by the sinks it reached,
+// or stored by a WAL), and closes the connection without answering when
+// one of them failed. A sender that acks its events on the pong behind
+// them — temblor's websocket offramp — therefore re-sends whatever this
+// engine has not delivered, so a chain of temblors loses nothing.
 type WSSource struct {
-	host   string
-	port   uint16
-	log    *slog.Logger
-	addr   atomic.Pointer[net.Addr]
-	ready  chan struct{}
-	stream atomic.Uint64
+	host       string
+	port       uint16
+	maxMsg     int64
+	ackTimeout time.Duration
+	log        *slog.Logger
+	addr       atomic.Pointer[net.Addr]
+	ready      chan struct{}
+	stream     atomic.Uint64
 }
 
+var _ Transactional = (*WSSource)(nil)
+
+// Transactional implements Transactional.
+func (*WSSource) Transactional() {}
+
 func newWSSource(p Params) (Source, error) {
-	c := wsSourceConfig{Host: "0.0.0.0"}
+	c := wsSourceConfig{Host: "0.0.0.0", MaxMessageBytes: defaultMaxMessageBytes, AckTimeoutMS: uint64(defaultWSAckTimeout / time.Millisecond)}
 	if err := p.Config.Decode(&c); err != nil {
 		return nil, err
 	}
 	if c.Port == nil {
 		return nil, p.Config.Errorf("port", "`port` is required, e.g. `port: 8080`")
 	}
+	if c.MaxMessageBytes == 0 || c.MaxMessageBytes > 1<<40 {
+		return nil, p.Config.Errorf("max_message_bytes", "`max_message_bytes` must be between 1 and 2^40, got %d", c.MaxMessageBytes)
+	}
+	if c.AckTimeoutMS == 0 {
+		return nil, p.Config.Errorf("ack_timeout_ms", "`ack_timeout_ms` must be at least 1")
+	}
 	log := p.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &WSSource{host: c.Host, port: *c.Port, log: log, ready: make(chan struct{})}, nil
+	return &WSSource{host: c.Host, port: *c.Port, maxMsg: int64(c.MaxMessageBytes), ackTimeout: time.Duration(c.AckTimeoutMS) * time.Millisecond,
+		log: log, ready: make(chan struct{})}, nil
 }
 
 // Addr waits until the server listens and returns its address.
@@ -313,25 +351,9 @@ func (s *WSSource) Run(ctx context.Context, out SourceOutput) error {
 	var wg sync.WaitGroup
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx },
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-			if err != nil {
-				return
-			}
 			wg.Add(1)
 			defer wg.Done()
-			defer c.CloseNow()
-			c.SetReadLimit(16 << 20)
-			stream := s.stream.Add(1)
-			for {
-				_, data, err := c.Read(ctx)
-				if err != nil {
-					_ = out.EndStream(ctx, stream)
-					return
-				}
-				if _, err := out.EmitBytes(ctx, stream, data, nil); err != nil {
-					return
-				}
-			}
+			s.serve(ctx, w, r, out)
 		})}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -346,4 +368,122 @@ func (s *WSSource) Run(ctx context.Context, out SourceOutput) error {
 	case err := <-errc:
 		return err
 	}
+}
+
+// wsConn is one connection of the onramp.
+type wsConn struct {
+	s        *WSSource
+	out      SourceOutput
+	stream   uint64
+	remote   string
+	cancel   context.CancelFunc // closes the connection
+	oversize int                // messages over the limit skipped
+}
+
+// serve reads one connection's messages until it ends. Its context is
+// cancelled (closing the connection) when the engine stops, when a
+// message's events fail downstream, or when they are not answered within
+// the ack timeout: in every case the pings after them stay unanswered, so
+// the sender sends them again.
+func (s *WSSource) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, out SourceOutput) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cn := &wsConn{s: s, out: out, stream: s.stream.Add(1), remote: r.RemoteAddr, cancel: cancel}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, OnPingReceived: cn.onPing})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	// The onramp applies its own limit, so that a message over it is
+	// skipped instead of closing the connection (the library's limit does
+	// that, and the sender would re-send the message forever).
+	c.SetReadLimit(-1)
+	defer func() {
+		// Flush what preprocessors buffered; bounded, as the pipelines may
+		// be paused.
+		ectx, ecancel := context.WithTimeout(ctx, s.ackTimeout)
+		_ = out.EndStream(ectx, cn.stream)
+		ecancel()
+		if cn.oversize > 1 {
+			s.log.Warn("websocket onramp skipped messages over max_message_bytes on a connection", "remote", cn.remote,
+				"messages", cn.oversize, "max_message_bytes", s.maxMsg)
+		}
+	}()
+	for {
+		data, size, err := cn.read(cctx, c)
+		if err != nil {
+			return
+		}
+		if data == nil {
+			cn.refuse(cctx, size)
+			continue
+		}
+		ectx, ecancel := context.WithTimeout(cctx, s.ackTimeout)
+		_, err = out.EmitBytes(ectx, cn.stream, data, nil)
+		timedOut := ectx.Err() != nil && cctx.Err() == nil
+		ecancel()
+		if err != nil {
+			if timedOut {
+				s.log.Warn("websocket onramp: the pipelines did not take a message in time (an offramp is down?); closing the connection unconfirmed, the sender will send it again",
+					"remote", cn.remote, "ack_timeout", s.ackTimeout.String())
+			}
+			return
+		}
+	}
+}
+
+// read reads the next message; for one over the limit it returns nil data
+// and the message's size, having read and discarded it.
+func (cn *wsConn) read(ctx context.Context, c *websocket.Conn) ([]byte, int64, error) {
+	_, rd, err := c.Reader(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rd, cn.s.maxMsg+1))
+	if err != nil {
+		return nil, 0, err
+	}
+	if int64(len(data)) <= cn.s.maxMsg {
+		return data, int64(len(data)), nil
+	}
+	rest, err := io.Copy(io.Discard, rd)
+	if err != nil {
+		return nil, 0, err
+	}
+	return nil, int64(len(data)) + rest, nil
+}
+
+// refuse skips a message over the limit: logged once per connection (the
+// rest are counted and reported when it ends), counted and sent to the err
+// port by the runtime.
+func (cn *wsConn) refuse(ctx context.Context, size int64) {
+	cn.oversize++
+	if cn.oversize == 1 {
+		cn.s.log.Warn("websocket onramp skipped a message over max_message_bytes (once per connection; the count comes when it ends)",
+			"remote", cn.remote, "bytes", size, "max_message_bytes", cn.s.maxMsg)
+	}
+	reason := fmt.Sprintf("message of %d bytes is over max_message_bytes (%d); skipped", size, cn.s.maxMsg)
+	_ = cn.out.Refuse(ctx, cn.stream, reason, event.RecordOf("bytes", size, "max_message_bytes", cn.s.maxMsg, "remote", cn.remote))
+}
+
+// onPing runs in the read loop when a ping arrives, after every message
+// before it was read and handed to the pipelines: the pong goes out only
+// once all of them were answered downstream. A fail, or no answer within
+// the ack timeout, closes the connection without a pong instead.
+func (cn *wsConn) onPing(ctx context.Context, _ []byte) bool {
+	wctx, cancel := context.WithTimeout(ctx, cn.s.ackTimeout)
+	defer cancel()
+	err := cn.out.Settle(wctx, cn.stream)
+	if err == nil {
+		return true
+	}
+	if ctx.Err() == nil {
+		msg := "websocket onramp: messages were not delivered downstream; closing the connection unconfirmed, the sender will send them again"
+		if errors.Is(err, context.DeadlineExceeded) {
+			msg = "websocket onramp: messages were not answered downstream in time; closing the connection unconfirmed, the sender will send them again"
+		}
+		cn.s.log.Warn(msg, "remote", cn.remote, "err", err, "ack_timeout", cn.s.ackTimeout.String())
+	}
+	cn.cancel()
+	return false
 }

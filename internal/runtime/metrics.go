@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type metrics struct {
 	sourceEvents *prometheus.CounterVec
 	decodeErrors *prometheus.CounterVec
+	refused      *prometheus.CounterVec
 	sinkEvents   *prometheus.CounterVec
 	breaker      *prometheus.GaugeVec
 }
@@ -18,6 +19,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		decodeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "temblor", Name: "onramp_decode_errors_total", Help: "Input that a preprocessor or codec rejected.",
 		}, []string{"onramp"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "temblor", Name: "onramp_refused_total", Help: "Input an onramp skipped because it is over a size limit (a line over max_line_bytes, a message over max_message_bytes).",
+		}, []string{"onramp"}),
 		sinkEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "temblor", Name: "offramp_events_total", Help: "Events handled by offramps, by outcome (acked, failed, encode_error).",
 		}, []string{"offramp", "outcome"}),
@@ -26,7 +30,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"offramp"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sourceEvents, m.decodeErrors, m.sinkEvents, m.breaker)
+		reg.MustRegister(m.sourceEvents, m.decodeErrors, m.refused, m.sinkEvents, m.breaker)
 	}
 	return m
 }

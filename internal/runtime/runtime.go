@@ -399,7 +399,10 @@ func (r *Runtime) Run(ctx context.Context) error {
 		go func() {
 			defer srcWG.Done()
 			err := s.src.Run(srcCtx, s)
-			defer func() { s.log.Info("onramp stopped", "events", s.taken.Load()) }()
+			defer func() {
+				s.stop()
+				s.log.Info("onramp stopped", "events", s.taken.Load())
+			}()
 			if errors.Is(err, connector.ErrDone) {
 				s.log.Info("onramp finished its input; close_on_done: stopping the engine")
 				doneReq <- s.url

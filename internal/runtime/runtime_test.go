@@ -36,13 +36,23 @@ type wsPeer struct {
 	srv   *http.Server
 	addr  string
 	conns []*websocket.Conn
+	gate  chan struct{} // closed while the peer reads (see pause)
 }
 
 func startPeer(t *testing.T, addr string) *wsPeer {
 	t.Helper()
-	p := &wsPeer{}
+	p := &wsPeer{gate: make(chan struct{})}
+	close(p.gate)
 	p.listen(t, addr)
 	return p
+}
+
+// pause stops reading (and so answering pings) until kill: what the
+// offramp writes stays unconfirmed.
+func (p *wsPeer) pause() {
+	p.mu.Lock()
+	p.gate = make(chan struct{})
+	p.mu.Unlock()
 }
 
 func (p *wsPeer) listen(t *testing.T, addr string) {
@@ -68,6 +78,10 @@ func (p *wsPeer) listen(t *testing.T, addr string) {
 		p.mu.Unlock()
 		defer c.CloseNow()
 		for {
+			p.mu.Lock()
+			gate := p.gate
+			p.mu.Unlock()
+			<-gate
 			_, data, err := c.Read(r.Context())
 			if err != nil {
 				return
@@ -92,6 +106,11 @@ func (p *wsPeer) kill() {
 		c.CloseNow()
 	}
 	p.conns = nil
+	select {
+	case <-p.gate:
+	default:
+		close(p.gate)
+	}
 	p.mu.Unlock()
 }
 
@@ -213,9 +232,10 @@ func TestTutorialFlow(t *testing.T) {
 	}
 }
 
-// TestSinkOutage kills the websocket server mid-stream: the offramp trips
-// its breaker (the gauge shows it), fails the unconfirmed events, and
-// restores once the server is back; with the WAL nothing is lost.
+// TestSinkOutage kills the websocket server mid-stream while it holds
+// unconfirmed events (it stopped reading first, as a hung peer does): the
+// offramp fails those events (counted), trips its breaker (the gauge shows
+// it), and restores once the server is back; with the WAL nothing is lost.
 func TestSinkOutage(t *testing.T) {
 	peer := startPeer(t, "127.0.0.1:0")
 	reg := prometheus.NewRegistry()
@@ -224,6 +244,10 @@ func TestSinkOutage(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- rt.Run(ctx) }()
 	waitUntil(t, 10*time.Second, "10 events", func() bool { return peer.count() >= 10 })
+	// Let the offramp write events the peer never reads (10 ms interval:
+	// a few dozen), awaiting a pong that will not come.
+	peer.pause()
+	time.Sleep(300 * time.Millisecond)
 	peer.kill()
 	open := func() float64 {
 		return testutil.ToFloat64(rt.m.breaker.WithLabelValues("/offramp/ws/01"))
@@ -241,10 +265,11 @@ func TestSinkOutage(t *testing.T) {
 	}
 	all := append(peer.messages(), peer2.messages()...)
 	n := checkIDs(t, all)
-	if failed := testutil.ToFloat64(rt.m.sinkEvents.WithLabelValues("/offramp/ws/01", "failed")); failed == 0 {
-		t.Log("no event was in flight at the kill (nothing to fail); the breaker still opened")
+	failed := testutil.ToFloat64(rt.m.sinkEvents.WithLabelValues("/offramp/ws/01", "failed"))
+	if failed == 0 {
+		t.Fatal("the offramp failed nothing, although the peer died holding unconfirmed events")
 	}
-	t.Logf("%d events before the outage, %d in all, none lost", before, n)
+	t.Logf("%d events before the outage, %v failed at the kill and re-sent, %d in all, none lost", before, failed, n)
 }
 
 // TestOrphanWALIsReported: a WAL under --data-dir that no qos::wal of the

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/connector"
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lograte"
 	"github.com/temblor-dev/temblor/internal/pipeline"
 	"github.com/temblor-dev/temblor/internal/processor"
 )
@@ -41,7 +43,27 @@ type sourceRunner struct {
 	open    map[string]string // breakers currently open: who → reason
 	resume  chan struct{}     // closed while no breaker is open
 	pausedT time.Time
+
+	// txn: the source is connector.Transactional; its events are tracked
+	// per stream until answered (see Settle).
+	txn  bool
+	txMu sync.Mutex
+	tx   map[uint64]*streamTx
+
+	// decodeLog rate-limits the log lines about undecodable input.
+	decodeLog *lograte.Limiter
 }
+
+// streamTx is what a transactional stream is still owed.
+type streamTx struct {
+	owed    uint64        // answers not yet in: one per pipeline an event went to
+	failed  string        // the reason of the first fail, until Settle reports it
+	changed chan struct{} // closed (and replaced) whenever owed or failed changes
+}
+
+// decodeLogEvery is how often an onramp logs undecodable input; what comes
+// in between is counted and summed up.
+var decodeLogEvery = 10 * time.Second
 
 var _ pipeline.Upstream = (*sourceRunner)(nil)
 var _ connector.SourceOutput = (*sourceRunner)(nil)
@@ -53,8 +75,13 @@ func newSourceRunner(url string, src connector.Source, c codec.Codec, pre []proc
 		outs:    map[string][]*pipeline.Pipeline{},
 		open:    map[string]string{},
 		resume:  make(chan struct{}),
+		tx:      map[uint64]*streamTx{},
 	}
+	_, r.txn = src.(connector.Transactional)
 	close(r.resume)
+	r.decodeLog = lograte.New(decodeLogEvery, func(n, total uint64) {
+		log.Warn("more input could not be decoded", "inputs", n, "in", decodeLogEvery.String(), "total", total)
+	})
 	r.outCount = m.sourceEvents.WithLabelValues(url, "out")
 	return r
 }
@@ -82,12 +109,83 @@ func (r *sourceRunner) Contraflow(in event.Insight) {
 		}
 		r.cbMu.Unlock()
 	case event.ActAck:
+		r.answered(in)
 		if a, ok := r.src.(connector.Acker); ok {
 			a.Ack(in.ID)
 		}
 	case event.ActFail:
+		r.answered(in)
 		if a, ok := r.src.(connector.Acker); ok {
 			a.Fail(in.ID)
+		}
+	}
+}
+
+// owe counts answers a transactional stream is owed for an event sent to
+// n pipelines.
+func (r *sourceRunner) owe(stream uint64, n int) {
+	r.txMu.Lock()
+	defer r.txMu.Unlock()
+	st := r.tx[stream]
+	if st == nil {
+		st = &streamTx{changed: make(chan struct{})}
+		r.tx[stream] = st
+	}
+	st.owed += uint64(n)
+}
+
+// answered counts an ack or fail of a transactional event. Answers for a
+// stream that ended are ignored: nobody waits for them.
+func (r *sourceRunner) answered(in event.Insight) {
+	if !r.txn {
+		return
+	}
+	r.txMu.Lock()
+	defer r.txMu.Unlock()
+	st := r.tx[in.ID.Stream]
+	if st == nil {
+		return
+	}
+	n := in.ID.End - in.ID.Start + 1
+	st.owed -= min(n, st.owed)
+	if in.Action == event.ActFail && st.failed == "" {
+		st.failed = in.Reason
+		if st.failed == "" {
+			st.failed = "failed downstream"
+		}
+	}
+	close(st.changed)
+	st.changed = make(chan struct{})
+}
+
+// Settle implements connector.SourceOutput.
+func (r *sourceRunner) Settle(ctx context.Context, stream uint64) error {
+	if !r.txn {
+		return fmt.Errorf("onramp %s is not transactional: nothing tracks its events", r.url)
+	}
+	for {
+		r.txMu.Lock()
+		st := r.tx[stream]
+		if st == nil {
+			r.txMu.Unlock()
+			return nil // nothing emitted, or everything answered and the stream ended
+		}
+		if st.failed != "" {
+			reason := st.failed
+			st.failed = ""
+			r.txMu.Unlock()
+			return fmt.Errorf("%w: %s", connector.ErrNotDelivered, reason)
+		}
+		if st.owed == 0 {
+			r.txMu.Unlock()
+			return nil
+		}
+		ch := st.changed
+		r.txMu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -133,7 +231,7 @@ func (r *sourceRunner) newEvent(stream uint64, data event.Value, meta *event.Rec
 }
 
 func (r *sourceRunner) newEventAt(stream, ingestNS uint64, data event.Value, meta *event.Record) *event.Event {
-	ev := &event.Event{ID: r.nextID(stream), IngestNS: ingestNS, Data: data, Origin: r.url + "/out"}
+	ev := &event.Event{ID: r.nextID(stream), IngestNS: ingestNS, Data: data, Origin: r.url + "/out", Transactional: r.txn}
 	if meta != nil {
 		ev.Meta = meta
 	}
@@ -159,8 +257,14 @@ func (r *sourceRunner) EmitBytes(ctx context.Context, stream uint64, data []byte
 }
 
 // EndStream implements connector.SourceOutput: flush the stream's
-// preprocessors.
+// preprocessors, and stop tracking its answers (its peer is gone, so
+// nobody waits for them).
 func (r *sourceRunner) EndStream(ctx context.Context, stream uint64) error {
+	defer func() {
+		r.txMu.Lock()
+		delete(r.tx, stream)
+		r.txMu.Unlock()
+	}()
 	frames, errs := r.preprocess(stream, processor.Frame{Meta: processor.Meta{IngestNS: uint64(time.Now().UnixNano())}}, true)
 	for _, err := range errs {
 		r.decodeError(ctx, stream, nil, nil, err)
@@ -168,6 +272,25 @@ func (r *sourceRunner) EndStream(ctx context.Context, stream uint64) error {
 	_, err := r.emitFrames(ctx, stream, frames, nil)
 	return err
 }
+
+// Refuse implements connector.SourceOutput.
+func (r *sourceRunner) Refuse(ctx context.Context, stream uint64, reason string, info *event.Record) error {
+	r.m.refused.WithLabelValues(r.url).Inc()
+	if len(r.outs["err"]) == 0 {
+		return nil
+	}
+	data := event.RecordOf("error", reason)
+	if info != nil {
+		for _, k := range info.Keys() {
+			v, _ := info.Get(k)
+			data.Set(k, v)
+		}
+	}
+	return r.send(ctx, "err", r.newEvent(stream, data, nil))
+}
+
+// stop reports what the rate-limited logs still hold.
+func (r *sourceRunner) stop() { r.decodeLog.Stop() }
 
 func (r *sourceRunner) emitFrames(ctx context.Context, stream uint64, frames []processor.Frame, meta *event.Record) (event.EventID, error) {
 	var first event.EventID
@@ -221,7 +344,9 @@ func (r *sourceRunner) preprocess(stream uint64, in processor.Frame, finish bool
 // (as Tremor did) and logs it either way: input is never dropped silently.
 func (r *sourceRunner) decodeError(ctx context.Context, stream uint64, data []byte, meta *event.Record, err error) {
 	r.m.decodeErrors.WithLabelValues(r.url).Inc()
-	r.log.Warn("input could not be decoded", "err", err, "bytes", len(data), "stream", stream)
+	if ok, total := r.decodeLog.Allow(); ok {
+		r.log.Warn("input could not be decoded", "err", err, "bytes", len(data), "stream", stream, "total", total)
+	}
 	if len(r.outs["err"]) == 0 {
 		return
 	}
@@ -241,7 +366,13 @@ func (r *sourceRunner) send(ctx context.Context, port string, ev *event.Event) e
 		if i < len(ps)-1 {
 			e = ev.Clone()
 		}
+		if ev.Transactional {
+			r.owe(ev.ID.Stream, 1)
+		}
 		if err := p.SendPort(ctx, "in", e, r); err != nil {
+			if ev.Transactional {
+				r.answered(event.Insight{Action: event.ActFail, ID: ev.ID, Reason: "not taken by " + p.URL() + ": " + err.Error()})
+			}
 			return err
 		}
 	}
