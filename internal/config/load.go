@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -313,7 +314,7 @@ func (l *loader) artefact(d *decoder, n *yaml.Node, kind string, lookup func(str
 	}
 	fs := append([]field{
 		strF("id", &a.ID), strF("type", &a.Type), strF("description", &a.Description), strF("codec", &a.Codec),
-		{"codec_map", func(v *yaml.Node) { l.strMap(d, v, "codec_map", &a.CodecMap) }},
+		{"codec_map", func(v *yaml.Node) { l.codecMap(d, v, &a.CodecMap) }},
 		{"preprocessors", func(v *yaml.Node) { a.Preprocessors, _ = d.strList(v, "preprocessors") }},
 		{"postprocessors", func(v *yaml.Node) { a.Postprocessors, _ = d.strList(v, "postprocessors") }},
 		{"linked", func(v *yaml.Node) { a.Linked, _ = d.boolean(v, "linked") }},
@@ -403,6 +404,36 @@ func (l *loader) checkProcessors(d *decoder, n *yaml.Node, t *registry.Table[pro
 				key = "postprocessors"
 			}
 			l.unknownName(d, n, key, err)
+		}
+	}
+}
+
+// codecMap reads `codec_map` (media type → codec name, Tremor's override of
+// its builtin map) and checks each key and codec where it is written.
+func (l *loader) codecMap(d *decoder, n *yaml.Node, dst *map[string]string) {
+	l.strMap(d, n, "codec_map", dst)
+	if *dst == nil {
+		return
+	}
+	for i := 0; i+1 < len(resolve(n).Content); i += 2 {
+		k, v := resolve(n).Content[i], resolve(resolve(n).Content[i+1])
+		if t, _, err := mime.ParseMediaType(k.Value); err != nil || !strings.Contains(t, "/") {
+			d.errorf(k, `a media type such as "application/json"`, "`codec_map` key `%s` is not a media type", k.Value)
+		}
+		name, ok := (*dst)[k.Value]
+		if !ok {
+			continue
+		}
+		if _, err := codec.Registry.Get(name); err != nil {
+			var ue *registry.UnknownError
+			hint := ""
+			if errors.As(err, &ue) {
+				hint = "known: " + strings.Join(ue.Known, ", ")
+				if ue.Suggest != "" {
+					hint = fmt.Sprintf("did you mean `%s`? (%s)", ue.Suggest, hint)
+				}
+			}
+			d.errorf(v, hint, "unknown codec `%s` in `codec_map`", name)
 		}
 	}
 }
