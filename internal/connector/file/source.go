@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -28,16 +27,19 @@ func init() {
 			"engine. Tremor exited on the spot, dropping whatever was still on its way; temblor shuts down gracefully " +
 			"instead: the pipelines store what they were handed, every `qos::wal` delivers what it holds (as long as " +
 			"delivery makes progress; if it stalls for `--shutdown-timeout`, the rest stays stored for the next start), " +
-			"the offramps finish, and the process exits 0. A line over 16 MiB is skipped and logged with its number.",
+			"the offramps finish, and the process exits 0. A line over `max_line_bytes` is skipped (never held in memory " +
+			"whole), counted in `temblor_onramp_refused_total`, sent to the err port with its line number, size and the " +
+			"limit, and logged; reading goes on.",
 		DefaultCodec: "json",
 		New:          newSource,
 	})
 }
 
 type sourceConfig struct {
-	Source      string `conf:"source,required" doc:"The file to read." example:"/var/log/in.json"`
-	SleepOnDone uint64 `conf:"sleep_on_done" default:"0" doc:"Milliseconds to wait at the end of the file before ending."`
-	CloseOnDone bool   `conf:"close_on_done" doc:"Stop the engine gracefully once the file is read (a one-off job)."`
+	Source       string `conf:"source,required" doc:"The file to read." example:"/var/log/in.json"`
+	SleepOnDone  uint64 `conf:"sleep_on_done" default:"0" doc:"Milliseconds to wait at the end of the file before ending."`
+	CloseOnDone  bool   `conf:"close_on_done" doc:"Stop the engine gracefully once the file is read (a one-off job)."`
+	MaxLineBytes uint64 `conf:"max_line_bytes" default:"16777216" min:"1" max:"1099511627776" doc:"The longest line read as an event, in bytes; a longer one is skipped."`
 }
 
 type source struct {
@@ -45,10 +47,9 @@ type source struct {
 	sleepOnDone time.Duration
 	closeOnDone bool
 	newline     bool
-	log         *slog.Logger
+	maxLine     int
 	f           io.Closer
-	lines       *sdk.LineReader
-	batch       [][]byte
+	lines       *sdk.LineInput
 }
 
 var (
@@ -64,14 +65,10 @@ func newSource(c *sourceConfig, p sdk.Params) (sdk.Source, error) {
 		return nil, p.At.Errorf("source", "%s is a directory; name a file", c.Source)
 	}
 	return &source{path: c.Source, sleepOnDone: sdk.Millis(c.SleepOnDone), closeOnDone: c.CloseOnDone,
-		newline: sdk.LinesFirst(p.Preprocessors)}, nil
+		newline: sdk.LinesFirst(p.Preprocessors), maxLine: int(c.MaxLineBytes)}, nil
 }
 
 func (s *source) Open(_ context.Context, env component.Env) error {
-	s.log = env.Logger
-	if s.log == nil {
-		s.log = slog.Default()
-	}
 	f, err := os.Open(s.path)
 	if err != nil {
 		return err
@@ -86,8 +83,7 @@ func (s *source) Open(_ context.Context, env component.Env) error {
 		r = zr
 	}
 	s.f = f
-	s.lines = sdk.NewLineReader(r)
-	s.lines.KeepNewline = s.newline
+	s.lines = sdk.NewLineInput(r, s.path, s.maxLine, s.newline, env.Logger)
 	return nil
 }
 
@@ -98,22 +94,17 @@ func (s *source) Read(ctx context.Context) (*sdk.Input, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	lines, err := s.lines.ReadBatch(s.batch[:0], maxBatch)
-	s.batch = lines
-	var long *sdk.LongLineError
+	in, err := s.lines.Next(maxBatch)
 	switch {
-	case errors.As(err, &long):
-		s.log.Warn("file onramp skipped a line over the limit", "file", s.path, "line", long.Line, "bytes", long.Bytes, "limit", long.Limit)
-		err = nil
 	case errors.Is(err, io.EOF):
-		if len(lines) > 0 {
-			return &sdk.Input{Frames: lines}, nil // EOF again on the next Read
+		if in != nil {
+			return in, nil // EOF again on the next Read
 		}
 		return nil, s.done(ctx)
 	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", s.path, err)
 	}
-	return &sdk.Input{Frames: lines}, err
+	return in, nil
 }
 
 // done waits sleep_on_done, then ends the onramp (or the engine).
@@ -137,5 +128,6 @@ func (s *source) Close() error {
 	if s.f == nil {
 		return nil
 	}
+	s.lines.Close()
 	return s.f.Close()
 }

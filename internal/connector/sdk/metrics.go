@@ -55,7 +55,7 @@ func newSinkMetrics(reg prometheus.Registerer, url string) *sinkMetrics {
 
 // sourceMetrics are one onramp instance's collectors.
 type sourceMetrics struct {
-	out, errPort, decodeErrors prometheus.Counter
+	out, errPort, decodeErrors, refused prometheus.Counter
 }
 
 func newSourceMetrics(reg prometheus.Registerer, url string) *sourceMetrics {
@@ -65,6 +65,9 @@ func newSourceMetrics(reg prometheus.Registerer, url string) *sourceMetrics {
 	decode := registerOrGet(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "temblor", Name: "onramp_decode_errors_total", Help: "Input that a preprocessor or codec rejected.",
 	}, []string{"onramp"}))
+	refused := registerOrGet(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "temblor", Name: "onramp_refused_total", Help: "Input an onramp skipped because it is over a size limit (a line over max_line_bytes, a message over max_message_bytes).",
+	}, []string{"onramp"}))
 	return &sourceMetrics{out: events.WithLabelValues(url, "out"), errPort: events.WithLabelValues(url, "err"),
-		decodeErrors: decode.WithLabelValues(url)}
+		decodeErrors: decode.WithLabelValues(url), refused: refused.WithLabelValues(url)}
 }

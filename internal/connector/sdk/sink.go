@@ -141,8 +141,7 @@ type SinkRunner struct {
 
 	encMu sync.Mutex // guards codec and post (several pipelines may share a sink); held by Send
 	codec codec.Codec
-	post  []processor.Processor
-	names []string
+	post  *processor.Chain // nil without postprocessors
 
 	in      chan *Batch
 	closing chan struct{}
@@ -170,9 +169,8 @@ func NewSinkRunner(url, typ string, sink Sink, c codec.Codec, post []processor.S
 		in: make(chan *Batch, o.Queue), closing: make(chan struct{}), ups: map[Upstream]struct{}{},
 		log: slog.Default(), m: newSinkMetrics(nil, url)}
 	r.confirm, _ = sink.(Confirmer)
-	for _, p := range post {
-		r.post = append(r.post, p.New())
-		r.names = append(r.names, p.Name)
+	if len(post) > 0 {
+		r.post = processor.NewChain(post)
 	}
 	return r
 }
@@ -209,27 +207,28 @@ func (r *SinkRunner) Close() error {
 	return nil
 }
 
-// encodeLocked encodes v; one1 is a slot for the single payload of the
+// encodeLocked encodes ev; one1 is a slot for the single payload of the
 // common case (no postprocessor), so that it costs no slice of its own.
-func (r *SinkRunner) encodeLocked(v event.Value, one1 [][]byte) ([][]byte, error) {
-	b, err := r.codec.Encode(v)
+func (r *SinkRunner) encodeLocked(ev *event.Event, one1 [][]byte, egress uint64) ([][]byte, error) {
+	b, err := r.codec.Encode(ev.Data)
 	if err != nil {
 		return nil, fmt.Errorf("encoding for %s: %w", r.url, err)
 	}
-	one1[0] = b
-	frames := one1[:1:1]
-	for i, p := range r.post {
-		var next [][]byte
-		for _, f := range frames {
-			out, err := p.Process(f)
-			if err != nil {
-				return nil, fmt.Errorf("postprocessor %s on %s: %w", r.names[i], r.url, err)
-			}
-			next = append(next, out...)
-		}
-		frames = next
+	if r.post == nil {
+		one1[0] = b
+		return one1[:1:1], nil
 	}
-	return frames, nil
+	frames, errs := r.post.Process(processor.Frame{Data: b, Meta: processor.Meta{IngestNS: ev.IngestNS, EgressNS: egress}})
+	if len(errs) > 0 {
+		// One event is one message to the sink: a part that failed fails
+		// it all.
+		return nil, fmt.Errorf("postprocessor on %s: %w", r.url, errors.Join(errs...))
+	}
+	out := make([][]byte, len(frames))
+	for i, f := range frames {
+		out[i] = f.Data
+	}
+	return out, nil
 }
 
 // Send encodes b and queues it for the sink; it blocks while the queue is
@@ -242,11 +241,12 @@ func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) er
 	out := &Batch{Messages: make([]Message, 0, len(b.Events)), back: back}
 	var bad *event.UndeliverableError
 	slots := make([][]byte, len(b.Events))
+	egress := uint64(time.Now().UnixNano())
 	r.encMu.Lock()
 	defer r.encMu.Unlock()
 	for i := range b.Events {
 		ev := &b.Events[i]
-		payloads, err := r.encodeLocked(ev.Data, slots[i:])
+		payloads, err := r.encodeLocked(ev, slots[i:], egress)
 		if err != nil {
 			r.m.encodeErrors.Inc()
 			if bad == nil {

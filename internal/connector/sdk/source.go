@@ -16,6 +16,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lograte"
 	"github.com/temblor-dev/temblor/internal/processor"
 )
 
@@ -34,6 +35,11 @@ type Input struct {
 	// End says the stream ended after this input: the preprocessors flush
 	// what they buffered.
 	End bool
+	// Refused is input the source skipped (a line or a message over its
+	// size limit): counted, and sent to the onramp's err port as
+	// {"error": reason, ...info}. Logging it is the source's job (it knows
+	// the line number or the connection).
+	Refused []Refusal
 	// Acks, when set, is told the fate of every frame or value: Ack once
 	// every event made from it was acked downstream, Fail once one failed
 	// (so the source can re-deliver it). Each index is answered exactly
@@ -41,6 +47,12 @@ type Input struct {
 	// no event is acked at once. Without Acks, events are not
 	// transactional: nobody waits for their answers.
 	Acks Acks
+}
+
+// Refusal is one piece of input a source skipped.
+type Refusal struct {
+	Reason string
+	Info   *event.Record
 }
 
 // Acks is a source's handle on the fate of one Input.
@@ -108,7 +120,7 @@ type SourceRunner struct {
 	mu      sync.Mutex // guards codec, streams and seq: Push comes from many goroutines
 	codec   codec.Codec
 	pre     []processor.Spec
-	streams map[uint64][]processor.Processor
+	streams map[uint64]*processor.Chain
 	seq     uint64
 
 	outs map[string][]Target // by port; set before Run
@@ -122,6 +134,8 @@ type SourceRunner struct {
 	book   []*pending // inputs with Acks awaiting answers, by first sequence
 
 	waiting atomic.Int32 // goroutines held by an open breaker
+
+	decodeLog *lograte.Limiter // undecodable input: the first in full, then counts
 }
 
 // NewSourceRunner wraps src for the onramp instance url of type typ, with
@@ -129,11 +143,17 @@ type SourceRunner struct {
 func NewSourceRunner(url, typ string, src Source, c codec.Codec, pre []processor.Spec) *SourceRunner {
 	r := &SourceRunner{url: url, typ: typ, origin: url + "/out", id: event.NewSourceID(), src: src, codec: c, pre: pre,
 		log: slog.Default(), m: newSourceMetrics(nil, url),
-		streams: map[uint64][]processor.Processor{}, outs: map[string][]Target{},
+		streams: map[uint64]*processor.Chain{}, outs: map[string][]Target{},
 		open: map[string]string{}, resume: make(chan struct{})}
 	close(r.resume)
+	r.decodeLog = lograte.New(decodeLogEvery, func(n, total uint64) {
+		r.log.Warn("more input could not be decoded", "onramp", r.url, "inputs", n, "in", decodeLogEvery.String(), "total", total)
+	})
 	return r
 }
+
+// decodeLogEvery is how often undecodable input is logged again.
+const decodeLogEvery = 10 * time.Second
 
 // ID is the source ID stamped on this onramp's events.
 func (r *SourceRunner) ID() event.SourceID { return r.id }
@@ -165,6 +185,7 @@ func (r *SourceRunner) Close() error {
 // or fails. Whatever is still owed an answer then is failed to the
 // source's Acks.
 func (r *SourceRunner) Run(ctx context.Context) error {
+	defer r.decodeLog.Stop()
 	defer r.failPending("onramp stopped")
 	switch s := r.src.(type) {
 	case PushSource:
@@ -391,8 +412,8 @@ func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []
 		}
 		return nil
 	}
-	emit := func(idx int, v event.Value, m event.Value) {
-		ev := event.Event{ID: event.NewEventID(r.id, in.Stream, r.seq), IngestNS: now, Data: v, Meta: m,
+	emit := func(idx int, ingest uint64, v event.Value, m event.Value) {
+		ev := event.Event{ID: event.NewEventID(r.id, in.Stream, r.seq), IngestNS: ingest, Data: v, Meta: m,
 			Transactional: transactional, Origin: origin}
 		r.seq++
 		if transactional && idx >= 0 {
@@ -405,7 +426,9 @@ func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []
 	}
 	bad := func(data []byte, m event.Value, err error) {
 		r.m.decodeErrors.Inc()
-		r.log.Warn("input could not be decoded", "err", err, "bytes", len(data), "stream", in.Stream)
+		if ok, total := r.decodeLog.Allow(); ok {
+			r.log.Warn("input could not be decoded", "err", err, "bytes", len(data), "stream", in.Stream, "total", total)
+		}
 		if len(r.outs["err"]) == 0 {
 			return
 		}
@@ -413,94 +436,83 @@ func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []
 			Data: event.RecordOf("error", err.Error(), "data", string(data)), Meta: m, Origin: origin})
 		r.seq++
 	}
-	decode := func(idx int, frames [][]byte, m event.Value) {
-		for i, f := range frames {
-			v, err := r.codec.Decode(f)
-			if err != nil {
-				bad(f, m, err)
-				continue
+	// decode turns one frame into an event; codec.ErrSkip (a blank or
+	// comment line) makes none, without an error, as in Tremor.
+	decode := func(idx int, data []byte, ingest uint64, m event.Value) {
+		v, err := codec.Decode(r.codec, data, ingest)
+		switch {
+		case errors.Is(err, codec.ErrSkip):
+		case err != nil:
+			bad(data, m, err)
+		default:
+			emit(idx, ingest, v, m)
+		}
+	}
+	frames := func(idx int, fs []processor.Frame, perrs []error, m event.Value) {
+		for _, e := range perrs {
+			var pe *processor.Error
+			var data []byte
+			if errors.As(e, &pe) {
+				data = pe.Data
 			}
+			bad(data, m, fmt.Errorf("preprocessor %w", e))
+		}
+		for i, f := range fs {
 			mm := m
-			if rec, ok := m.(*event.Record); ok && i < len(frames)-1 {
+			if rec, ok := m.(*event.Record); ok && i < len(fs)-1 {
 				mm = rec.Clone()
 			}
-			emit(idx, v, mm)
+			decode(idx, f.Data, f.Meta.IngestNS, mm)
 		}
 	}
 	for i, f := range in.Frames {
 		if len(r.pre) == 0 { // the common case: a frame is an event
-			v, err := r.codec.Decode(f)
-			if err != nil {
-				bad(f, meta(i), err)
-				continue
-			}
-			emit(i, v, meta(i))
+			decode(i, f, now, meta(i))
 			continue
 		}
-		frames, err := r.preprocessLocked(in.Stream, f, false)
-		if err != nil {
-			bad(f, meta(i), err)
-		}
-		decode(i, frames, meta(i))
+		fs, perrs := r.chainLocked(in.Stream).Process(processor.Frame{Data: f, Meta: processor.Meta{IngestNS: now}})
+		frames(i, fs, perrs, meta(i))
 	}
 	for i, v := range in.Values {
-		emit(len(in.Frames)+i, v, meta(len(in.Frames)+i))
+		emit(len(in.Frames)+i, now, v, meta(len(in.Frames)+i))
+	}
+	for _, rf := range in.Refused {
+		r.refuse(rf, now, in.Stream, origin, errs)
 	}
 	if in.End {
-		frames, err := r.preprocessLocked(in.Stream, nil, true)
-		if err != nil {
-			bad(nil, nil, err)
+		if chain, ok := r.streams[in.Stream]; ok {
+			delete(r.streams, in.Stream)
+			fs, perrs := chain.Finish(processor.Meta{IngestNS: now})
+			frames(n-1, fs, perrs, nil)
 		}
-		decode(n-1, frames, nil)
 	}
 	return out, errs, spans
 }
 
-// preprocessLocked runs the stream's preprocessors over data (or flushes
-// them at the end of the stream). Frames made before an error are kept.
-func (r *SourceRunner) preprocessLocked(stream uint64, data []byte, finish bool) ([][]byte, error) {
-	if len(r.pre) == 0 {
-		if finish {
-			return nil, nil
-		}
-		return [][]byte{data}, nil
-	}
-	chain, ok := r.streams[stream]
+// chainLocked returns the stream's preprocessor chain.
+func (r *SourceRunner) chainLocked(stream uint64) *processor.Chain {
+	c, ok := r.streams[stream]
 	if !ok {
-		if finish {
-			return nil, nil
-		}
-		chain = make([]processor.Processor, len(r.pre))
-		for i, s := range r.pre {
-			chain[i] = s.New()
-		}
-		r.streams[stream] = chain
+		c = processor.NewChain(r.pre)
+		r.streams[stream] = c
 	}
-	if finish {
-		delete(r.streams, stream)
+	return c
+}
+
+// refuse counts input the source skipped (over a size limit) and sends
+// {"error": reason, ...info} to the err port when one is linked.
+func (r *SourceRunner) refuse(rf Refusal, now uint64, stream uint64, origin string, errs *event.Batch) {
+	r.m.refused.Inc()
+	if len(r.outs["err"]) == 0 {
+		return
 	}
-	frames := [][]byte{data}
-	if finish {
-		frames = nil
-	}
-	var firstErr error
-	for i, p := range chain {
-		var next [][]byte
-		for _, f := range frames {
-			out, err := p.Process(f)
-			next = append(next, out...)
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("preprocessor %s: %w", r.pre[i].Name, err)
-			}
+	data := event.RecordOf("error", rf.Reason)
+	if rf.Info != nil {
+		for _, k := range rf.Info.Keys() {
+			v, _ := rf.Info.Get(k)
+			data.Set(k, v)
 		}
-		if finish {
-			out, err := p.Finish()
-			next = append(next, out...)
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("preprocessor %s: %w", r.pre[i].Name, err)
-			}
-		}
-		frames = next
 	}
-	return frames, firstErr
+	errs.Events = append(errs.Events, event.Event{ID: event.NewEventID(r.id, stream, r.seq), IngestNS: now, Data: data, Origin: origin})
+	r.seq++
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/temblor-dev/temblor/internal/component"
@@ -15,13 +14,15 @@ import (
 )
 
 func init() {
-	sdk.RegisterSource(sdk.SourceSpec[struct{}]{
-		Name:         "stdin",
-		Summary:      "Reads standard input line by line; each line is an event",
-		Docs:         "With a `lines` preprocessor first (as Tremor configs have it) each line still makes one event. The onramp ends at the end of the input; the engine keeps running.",
+	sdk.RegisterSource(sdk.SourceSpec[stdinConfig]{
+		Name:    "stdin",
+		Summary: "Reads standard input line by line; each line is an event",
+		Docs: "With a `lines` preprocessor first (as Tremor configs have it) each line still makes one event. " +
+			"A line over `max_line_bytes` is skipped, counted, sent to the err port with its line number and logged; " +
+			"reading goes on. The onramp ends at the end of the input; the engine keeps running.",
 		DefaultCodec: "string",
-		New: func(_ *struct{}, p sdk.Params) (sdk.Source, error) {
-			return &stdin{in: os.Stdin, newline: sdk.LinesFirst(p.Preprocessors)}, nil
+		New: func(c *stdinConfig, p sdk.Params) (sdk.Source, error) {
+			return &stdin{in: os.Stdin, newline: sdk.LinesFirst(p.Preprocessors), maxLine: int(c.MaxLineBytes)}, nil
 		},
 	})
 	for _, o := range []struct {
@@ -40,42 +41,52 @@ func init() {
 	}
 }
 
+type stdinConfig struct {
+	MaxLineBytes uint64 `conf:"max_line_bytes" default:"16777216" min:"1" max:"1099511627776" doc:"The longest line read as an event, in bytes; a longer one is skipped."`
+}
+
 // stdin reads lines on a goroutine of its own (a read from a terminal or a
 // pipe cannot be interrupted), so that Read can stop when asked.
 type stdin struct {
 	in      io.Reader
 	newline bool
-	log     *slog.Logger
-	batches chan [][]byte
-	err     error // set before batches is closed
+	maxLine int
+	inputs  chan *sdk.Input
+	done    chan struct{} // closed by Close: the reader stops handing over
+	err     error         // set before inputs is closed
 }
 
 var (
 	_ sdk.PullSource   = (*stdin)(nil)
 	_ component.Opener = (*stdin)(nil)
+	_ component.Closer = (*stdin)(nil)
 )
+
+// Close stops handing input over (the read in progress, if any, ends with
+// the input).
+func (s *stdin) Close() error {
+	if s.done != nil {
+		close(s.done)
+	}
+	return nil
+}
 
 const maxBatch = 1024
 
 func (s *stdin) Open(_ context.Context, env component.Env) error {
-	s.log = env.Logger
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	lr := sdk.NewLineReader(s.in)
-	lr.KeepNewline = s.newline
-	s.batches = make(chan [][]byte, 1)
+	lines := sdk.NewLineInput(s.in, "stdin", s.maxLine, s.newline, env.Logger)
+	s.inputs, s.done = make(chan *sdk.Input, 1), make(chan struct{})
 	go func() {
-		defer close(s.batches)
+		defer close(s.inputs)
+		defer lines.Close()
 		for {
-			lines, err := lr.ReadBatch(nil, maxBatch)
-			var long *sdk.LongLineError
-			if errors.As(err, &long) {
-				s.log.Warn("stdin onramp skipped a line over the limit", "line", long.Line, "bytes", long.Bytes, "limit", long.Limit)
-				err = nil
-			}
-			if len(lines) > 0 {
-				s.batches <- lines
+			in, err := lines.Next(maxBatch)
+			if in != nil {
+				select {
+				case s.inputs <- in:
+				case <-s.done:
+					return
+				}
 			}
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
@@ -92,14 +103,14 @@ func (s *stdin) Read(ctx context.Context) (*sdk.Input, error) {
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case lines, ok := <-s.batches:
+	case in, ok := <-s.inputs:
 		if !ok {
 			if s.err != nil {
 				return nil, s.err
 			}
 			return nil, io.EOF
 		}
-		return &sdk.Input{Frames: lines}, nil
+		return in, nil
 	}
 }
 
