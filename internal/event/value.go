@@ -167,6 +167,25 @@ func (r *Record) Clone() *Record {
 	return c
 }
 
+// CloneGrow is Clone with room for extra more fields (so that adding them
+// does not copy the field list again).
+func (r *Record) CloneGrow(extra int) *Record {
+	n := r.Len()
+	c := &Record{keys: make([]string, n, n+extra), vals: make([]Value, n, n+extra)}
+	if r == nil {
+		return c
+	}
+	copy(c.keys, r.keys)
+	copy(c.vals, r.vals)
+	if r.index != nil {
+		c.index = make(map[string]int, len(r.index)+extra)
+		for k, v := range r.index {
+			c.index[k] = v
+		}
+	}
+	return c
+}
+
 // String renders the record as JSON, for debugging and error messages.
 func (r *Record) String() string { return string(AppendJSON(nil, r)) }
 

@@ -57,7 +57,14 @@ func (o Options) CompilerOptions(query bool) compiler.Options {
 type Script struct {
 	Src  *source.Source
 	prog *compiler.Program
-	pool sync.Pool
+	pool sync.Pool // of *runState
+}
+
+// runState is what one run needs besides the event: reused between runs.
+type runState struct {
+	frame           vm.Frame
+	ctx             stdlib.Ctx
+	nullMeta, state event.Value
 }
 
 // Compile parses and compiles a script named name (errors are
@@ -106,25 +113,30 @@ func (s *Script) Run(env Env) (Result, error) { return s.run(env, nil) }
 func (s *Script) RunBudget(env Env, budget int64) (Result, error) { return s.run(env, &budget) }
 
 func (s *Script) run(env Env, budget *int64) (Result, error) {
-	locals, _ := s.pool.Get().([]vm.Value)
-	if len(locals) != s.prog.Locals {
-		locals = vm.NewLocals(s.prog.Locals)
+	rs, _ := s.pool.Get().(*runState)
+	if rs == nil {
+		rs = &runState{}
+		rs.frame.Locals = vm.NewLocals(s.prog.Locals)
 	}
-	var nullMeta, nullState event.Value
 	if env.Meta == nil {
-		env.Meta = &nullMeta
+		rs.nullMeta = nil
+		env.Meta = &rs.nullMeta
 	}
 	if env.State == nil {
-		env.State = &nullState
+		rs.state = nil
+		env.State = &rs.state
 	}
 	if env.Ctx == nil {
-		env.Ctx = &stdlib.Ctx{}
+		rs.ctx = stdlib.Ctx{}
+		env.Ctx = &rs.ctx
 	}
-	f := &vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx,
+	locals := rs.frame.Locals
+	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx,
 		Budget: budget}
-	r, err := vm.RunBody(f, s.prog.Body)
+	r, err := vm.RunBody(&rs.frame, s.prog.Body)
 	vm.ResetLocals(locals)
-	s.pool.Put(locals)
+	rs.frame = vm.Frame{Locals: locals}
+	s.pool.Put(rs)
 	return r, err
 }
 

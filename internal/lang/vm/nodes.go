@@ -56,6 +56,11 @@ type String struct {
 // Eval builds the string.
 func (e *String) Eval(f *Frame) (Value, error) {
 	var b strings.Builder
+	n := 0
+	for _, p := range e.Parts {
+		n += len(p.Lit) + 8
+	}
+	b.Grow(n)
 	for _, p := range e.Parts {
 		if p.X == nil {
 			b.WriteString(p.Lit)
@@ -385,7 +390,7 @@ func MergeValues(target, repl Value) Value {
 	if !ok1 || !ok2 {
 		return repl
 	}
-	out := tr.Clone()
+	out := tr.CloneGrow(rr.Len())
 	for i := 0; i < rr.Len(); i++ {
 		k, v := rr.At(i)
 		if v == nil {

@@ -46,7 +46,12 @@ func (e *PatchExpr) Eval(f *Frame) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := make([]evaluated, len(e.Ops))
+	var stack [8]evaluated
+	ev := stack[:0]
+	if len(e.Ops) > len(stack) {
+		ev = make([]evaluated, 0, len(e.Ops))
+	}
+	ev = ev[:len(e.Ops)]
 	for i, op := range e.Ops {
 		if op.Key != nil {
 			if ev[i].key, err = e.str(f, op.Key); err != nil {
@@ -71,7 +76,7 @@ func (e *PatchExpr) Eval(f *Frame) (Value, error) {
 			if !ok {
 				return nil, e.typeConflict(e.Span, e.Target.Extent(), target, "record")
 			}
-			out = r.Clone()
+			out = r.CloneGrow(len(e.Ops))
 		}
 		x := ev[i]
 		switch op.Kind {

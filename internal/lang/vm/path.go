@@ -428,7 +428,7 @@ func (s *Let) set(f *Frame, cur Value, segs []*Seg, v Value) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := r.Clone()
+	c := r.CloneGrow(1)
 	c.Set(key, nc)
 	return c, nil
 }
