@@ -17,7 +17,7 @@ func (l *Log) overLocked(n uint64, size int64) bool {
 // be appended: it does not fit a segment, or exceeds MaxBytes on its own.
 func (l *Log) tooLargeLocked(n int) error {
 	framed := int64(recHeaderSize) + int64(n)
-	if framed > l.opts.SegmentSize-segHeaderSize || n > 1<<31 {
+	if framed > l.opts.SegmentSize-segHeaderSize || n > maxPayload {
 		return fmt.Errorf("%w: %d bytes does not fit a segment of %d", ErrTooLarge, n, l.opts.SegmentSize)
 	}
 	if l.opts.MaxBytes > 0 && uint64(framed) > l.opts.MaxBytes {

@@ -29,6 +29,8 @@ type FS interface {
 	// if another holder has it, it returns that holder's pid (0 if unknown)
 	// and an error.
 	Lock(name string) (unlock func() error, holder int, err error)
+	// Free is how many bytes the file system holding dir has free for us.
+	Free(dir string) (int64, error)
 }
 
 // File is an open file of an FS.
@@ -103,6 +105,14 @@ func (osFS) Lock(name string) (func() error, int, error) {
 		_ = f.Truncate(0)
 		return f.Close() // closing releases the flock
 	}, 0, nil
+}
+
+func (osFS) Free(dir string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
 func (f osFile) Size() (int64, error) {

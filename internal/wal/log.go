@@ -4,24 +4,50 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // segment is one segment file. Fields are guarded by Log.mu.
 type segment struct {
-	first uint64
+	first uint64 // from the file name
+	skip  uint64 // from the header: the seqs just below first are known absent
 	name  string
 	f     File
-	end   int64    // end of data; for recovered middle segments an estimate until scanned
-	known bool     // end and offs are exact (scanned or written here)
-	offs  []uint32 // offset of each record, index seq-first; nil when not indexed
+	size  int64    // the file's size: appends rotate rather than grow it
+	end   int64    // end of the verified data (the append offset of the tail)
+	known bool     // offs is loaded (scanned, or written here)
+	offs  []uint32 // offset of seq first+i; holeOff for one that is lost
+	nseq  uint64   // len(offs), kept while offs is dropped
+	bad   []int64  // starts of byte spans that hold no verified record
+	hw    int64    // tail: the highest offset queued for writing
 }
 
-func (s *segment) count() uint64 { return uint64(len(s.offs)) }
+func (s *segment) count() uint64 { return s.nseq }
+
+// lastSlot is the highest seq the segment holds a slot for (first-1 when
+// none).
+func (s *segment) lastSlot() uint64 { return s.first + s.nseq - 1 }
+
+// recEnd is the offset just past record first+i (which must be present).
+func (s *segment) recEnd(i uint64) int64 {
+	if i+1 < uint64(len(s.offs)) && s.offs[i+1] != holeOff {
+		return int64(s.offs[i+1])
+	}
+	o := int64(s.offs[i])
+	for _, b := range s.bad {
+		if b > o && b < s.end {
+			return b
+		}
+	}
+	return s.end
+}
 
 // chunk is a run of bytes waiting to be written at off in seg.
 type chunk struct {
@@ -54,37 +80,57 @@ func (c *Commit) Wait(ctx context.Context) error {
 	}
 }
 
-type lostRange struct{ from, to uint64 }
+// reserveAhead is how many sequence numbers a cursor write reserves ahead
+// of use. After an unclean stop numbering continues above the reservation,
+// so a sequence number is never given twice even if the newest segment is
+// lost; the jump is at most this.
+const reserveAhead = 1 << 16
+
+// markerInterval bounds how often the marker is rewritten while running.
+const markerInterval = time.Second
 
 // Log is an open write-ahead log. All methods are safe for concurrent use.
 // One writer goroutine does the writes and fsyncs; a second prepares the
 // next segment file ahead of need.
 type Log struct {
-	dir    string
-	opts   Options
-	fs     FS
-	log    *slog.Logger
-	unlock func() error
+	dir        string
+	opts       Options
+	fs         FS
+	log        *slog.Logger
+	unlock     func() error
+	markerPath string
 
-	mu         sync.Mutex
-	segs       []*segment
-	next       uint64 // next seq to assign
-	woff       int64  // next write offset in the tail segment
-	chunks     []chunk
-	commits    []*Commit
-	durable    uint64
-	acked      uint64
-	ackedSet   map[uint64]struct{}
-	lost       []lostRange
-	bytes      int64 // unacked framed bytes
-	persisted  uint64
-	spare      bool // spare.tmp is ready
-	sparing    bool
-	writeErr   error
-	closed     bool
-	recovery   RecoveryReport
-	st         Stats
-	lastDropLg time.Time
+	mu          sync.Mutex
+	segs        []*segment
+	next        uint64 // next seq to assign
+	woff        int64  // next write offset in the tail segment
+	forceRotate bool   // the next append starts a segment (numbering jumped)
+	skipFloor   uint64 // highest seq that was a record (or lost) at open
+	chunks      []chunk
+	commits     []*Commit
+	durable     uint64 // every seq <= durable is durable or absent: Read's bound
+	highRec     uint64 // highest seq of a record known durable (the cursor's "durable")
+	last        uint64 // highest seq appended
+	acked       uint64
+	ackedSet    map[uint64]struct{}
+	lost        []seqRange // seqs above acked with no record (lost or skipped), sorted
+	lostN       uint64     // how many seqs lost holds
+	readPos     uint64     // highest seq Read returned
+	bytes       int64      // unacked framed bytes
+	persisted   uint64     // acked, as in the cursor on disk
+	persistHigh uint64     // durable, as in the cursor on disk
+	reserved    uint64     // reserved, as in the cursor on disk
+	id          uint64
+	markerState cursorState // what the marker on disk says
+	spare       bool        // spare.tmp is ready
+	sparing     bool
+	flushing    bool
+	writeErr    error
+	closed      bool
+	recovery    RecoveryReport
+	st          Stats
+	lastDropLg  time.Time
+	warnedSmall bool
 
 	kick      chan struct{}
 	spareKick chan struct{}
@@ -93,6 +139,8 @@ type Log struct {
 }
 
 // Open opens (creating if needed) the log in dir and recovers its state.
+// Damage never stops it: every record whose checksum verifies is kept,
+// and what is lost is reported (Recovery, the log, Stats.LostRecords).
 func Open(dir string, opts Options) (*Log, error) {
 	if opts.SegmentSize <= 0 {
 		opts.SegmentSize = DefaultSegmentSize
@@ -125,6 +173,9 @@ func Open(dir string, opts Options) (*Log, error) {
 		return nil, fmt.Errorf("locking wal directory %s: %w", dir, err)
 	}
 	l.unlock = unlock
+	if opts.MarkerDir != "" {
+		l.markerPath = markerPath(opts.MarkerDir, dir)
+	}
 	if err := l.recover(); err != nil {
 		l.closeFiles()
 		_ = unlock()
@@ -154,90 +205,111 @@ func (l *Log) recover() error {
 		return err
 	}
 	for _, n := range names {
-		if first, ok := parseSegName(n); ok {
-			l.segs = append(l.segs, &segment{first: first, name: n})
-		}
-		if n == "spare.tmp" {
-			_ = l.fs.Remove(join(l.dir, n)) // a spare may be half-made; make a new one
+		// A spare or a temporary file may be half-made: start again.
+		if strings.HasSuffix(n, ".tmp") || strings.HasSuffix(n, ".repair") {
+			_ = l.fs.Remove(join(l.dir, n))
 		}
 	}
-	sort.Slice(l.segs, func(i, j int) bool { return l.segs[i].first < l.segs[j].first })
+	d, err := scanDir(l.fs, l.dir, l.markerPath, true, func(name string) (File, error) {
+		return l.fs.OpenFile(join(l.dir, name), os.O_RDWR)
+	})
+	if err != nil {
+		return err
+	}
+	l.segs = d.segs
+	l.recovery = RecoveryReport{Losses: d.findings, LostRecords: d.lost, CursorFallback: d.curErr != "", CursorReason: d.curErr}
+	l.st.LostRecords = d.lost
 
-	// Cursor: a missing or corrupt one falls back to the oldest retained
-	// record, so everything retained is delivered again (never lost).
-	acked := uint64(0)
-	raw, err := l.fs.ReadFile(join(l.dir, "cursor"))
-	switch {
-	case err == nil:
-		if acked, err = decodeCursor(raw); err != nil {
-			l.recovery.CursorFallback, l.recovery.CursorReason = true, err.Error()
-			acked = 0
-		}
-	case errors.Is(err, os.ErrNotExist):
-		if len(l.segs) > 0 {
-			l.recovery.CursorFallback, l.recovery.CursorReason = true, "cursor file missing"
-		}
-	default:
-		return fmt.Errorf("reading cursor: %w", err)
-	}
-	if len(l.segs) > 0 && acked < l.segs[0].first-1 {
-		acked = l.segs[0].first - 1
-	}
-
-	// The tail segment: find the end of its data, cutting a torn tail.
-	for len(l.segs) > 0 {
-		tail := l.segs[len(l.segs)-1]
-		if err := l.openSeg(tail); err != nil {
-			return err
-		}
-		if _, err := l.scanLocked(tail, true); err != nil {
-			if errors.Is(err, ErrCorrupt) { // unreadable header: drop an empty/garbled tail
-				l.recovery.Losses = append(l.recovery.Losses, Loss{Segment: tail.name, Offset: 0, Reason: err.Error()})
-				_ = tail.f.Close()
-				if err := l.fs.Remove(join(l.dir, tail.name)); err != nil {
-					return err
-				}
-				l.segs = l.segs[:len(l.segs)-1]
-				continue
+	// The newest segment is where appends go. One with no verified record
+	// holds nothing to keep (its loss is counted above): it goes. A torn
+	// tail is zeroed, so that nothing stale lies past the data.
+	if n := len(l.segs); n > 0 {
+		tail := l.segs[n-1]
+		switch {
+		case tail.nseq == 0:
+			if err := l.removeSegLocked(tail); err != nil {
+				return err
 			}
-			return err
+			l.recovery.Truncated += d.scans[n-1].size
+		case d.trail != nil && d.trail.seg == tail:
+			if err := zeroRange(tail.f, d.trail.off, d.trail.off+d.trail.n); err != nil {
+				l.log.Error("zeroing a torn wal tail failed; the next open reports it again", "segment", tail.name, "err", err)
+			} else {
+				l.recovery.Truncated += d.trail.n
+			}
+			tail.bad = tail.bad[:0]
 		}
-		break
 	}
-	if len(l.segs) == 0 {
-		l.next = acked + 1
-		if l.next == 0 {
-			l.next = 1
-		}
-	} else {
-		tail := l.segs[len(l.segs)-1]
-		l.next = tail.first + tail.count()
-		l.woff = tail.end
-	}
-	if acked >= l.next {
-		acked = l.next - 1
-	}
-	l.acked, l.persisted, l.durable = acked, acked, l.next-1
 
-	// Segments wholly acked (a crash after persisting the cursor, before
-	// removing them) go now; recovered middle segments get an estimated
-	// size until they are read.
-	for len(l.segs) > 1 && l.segs[1].first-1 <= l.acked {
-		if err := l.removeSegLocked(l.segs[0]); err != nil {
-			return err
-		}
+	l.acked = d.acked
+	l.next = d.next
+	l.durable = d.next - 1
+	l.highRec = max(d.tailEnd, d.durable)
+	l.last = max(d.tailEnd, d.durable, d.acked)
+	l.skipFloor = l.last
+	l.persisted, l.persistHigh, l.reserved = d.acked, d.durable, d.reserved
+	l.markerState = cursorState{}
+	if d.mk != nil {
+		l.markerState = cursorState{acked: d.mk.Acked, durable: d.mk.Durable, reserved: d.mk.Reserved}
 	}
-	for i, s := range l.segs {
-		if i < len(l.segs)-1 && !s.known {
-			s.end = l.opts.SegmentSize
-		}
+	l.id = d.id
+	if l.id == 0 {
+		l.id = newWALID()
+	}
+	l.lost = d.absent
+	for _, r := range l.lost {
+		l.lostN += r.to - r.from + 1
+	}
+	l.advanceLocked()
+	if n := len(l.segs); n > 0 {
+		tail := l.segs[n-1]
+		l.woff = tail.end
+		tail.hw = tail.end
+		// A tail with damage left in it (a bad header, or bytes between
+		// records) takes no more appends: the next goes to a new segment,
+		// and the damaged one goes once delivery has passed it.
+		damaged := d.scans[len(d.scans)-1].hdrErr != nil || len(tail.bad) > 0
+		l.forceRotate = damaged || tail.first+tail.nseq != l.next
 	}
 	l.bytes = l.unackedBytesLocked()
-	if len(l.recovery.Losses) > 0 || l.recovery.CursorFallback {
-		l.log.Warn("wal recovered with findings", "losses", len(l.recovery.Losses), "cursor_fallback", l.recovery.CursorFallback,
-			"reason", l.recovery.CursorReason, "truncated_bytes", l.recovery.Truncated)
+	// Only the head (where acks land) and the tail keep their index.
+	for i, s := range l.segs {
+		if i == len(l.segs)-1 || (s.first <= l.acked+1 && s.lastSlot() > l.acked) {
+			continue
+		}
+		s.offs = nil
+		s.known = false
+		if s.f != nil {
+			_ = s.f.Close()
+			s.f = nil
+		}
 	}
+	if len(l.recovery.Losses) > 0 {
+		logFindings(l.log, l.recovery)
+	}
+	// A cursor now: it replaces a bad or old one, and records the
+	// reservation and the durable high mark from the start.
+	if err := l.writeCursor(l.cursorStateLocked(false)); err != nil {
+		l.log.Error("persisting the wal cursor failed; it is retried", "err", err)
+		l.persisted, l.persistHigh = ^uint64(0), ^uint64(0) // force a retry
+	} else {
+		c := l.cursorStateLocked(false)
+		l.persisted, l.persistHigh, l.reserved = c.acked, c.durable, c.reserved
+	}
+	l.saveMarker(l.cursorStateLocked(false))
 	return nil
+}
+
+// zeroRange writes zeros over [from, to) of f and syncs.
+func zeroRange(f File, from, to int64) error {
+	zero := make([]byte, min(64<<10, max(to-from, 0)))
+	for p := from; p < to; p += int64(len(zero)) {
+		n := min(int64(len(zero)), to-p)
+		if _, err := f.WriteAt(zero[:n], p); err != nil {
+			return err
+		}
+	}
+	return f.Sync()
 }
 
 func (l *Log) openSeg(s *segment) error {
@@ -252,171 +324,119 @@ func (l *Log) openSeg(s *segment) error {
 	return nil
 }
 
-// scanLocked indexes s by reading it. For the tail (isTail), a bad record
-// ends the data: the torn tail is zeroed so it can never be mistaken for
-// data. For other segments it is a loss: the records after it are marked
-// lost (treated as acked) and reported.
-func (l *Log) scanLocked(s *segment, isTail bool) (int, error) {
+// reindexLocked re-reads a segment whose index was dropped (or whose
+// records stopped verifying while we ran). Seqs up to the durable mark
+// that no longer verify are lost now: they are reported and counted, and
+// the watermark moves over them.
+func (l *Log) reindexLocked(s *segment) error {
 	if err := l.openSeg(s); err != nil {
-		return 0, err
+		return err
 	}
-	size, err := s.f.Size()
-	if err != nil {
-		return 0, err
-	}
-	hdr := make([]byte, segHeaderSize)
-	if size < segHeaderSize {
-		return 0, fmt.Errorf("%w: segment %s is shorter than its header", ErrCorrupt, s.name)
-	}
-	if _, err := s.f.ReadAt(hdr, 0); err != nil {
-		return 0, err
-	}
-	first, err := decodeSegHeader(hdr)
-	if err != nil {
-		return 0, fmt.Errorf("segment %s: %w", s.name, err)
-	}
-	if first != s.first {
-		return 0, fmt.Errorf("%w: segment %s says it starts at %d", ErrCorrupt, s.name, first)
-	}
-	s.offs = s.offs[:0]
-	off := int64(segHeaderSize)
-	const bufSize = 1 << 20
-	buf := make([]byte, 0, bufSize)
-	bufOff := off
-	var bad error
-	for off+recHeaderSize <= size {
-		// Make sure buf holds [off, off+need).
-		need := int64(recHeaderSize)
-		for pass := 0; pass < 2; pass++ {
-			if off+need > bufOff+int64(len(buf)) {
-				n := max(int64(bufSize), need)
-				if off+n > size {
-					n = size - off
-				}
-				buf = buf[:n]
-				if _, err := s.f.ReadAt(buf, off); err != nil {
-					return 0, err
-				}
-				bufOff = off
-			}
-			if pass == 0 {
-				h := parseRecordHeader(buf[off-bufOff:])
-				if h.isEnd() {
-					need = -1
-					break
-				}
-				if int64(h.n) > size-off-recHeaderSize {
-					bad = fmt.Errorf("%w: length %d runs past the segment", ErrCorrupt, h.n)
-					need = -1
-					break
-				}
-				need = recHeaderSize + int64(h.n)
-			}
-		}
-		if need < 0 {
-			break
-		}
-		seq, _, n, err := DecodeRecord(buf[off-bufOff : off-bufOff+need])
-		if err != nil {
-			bad = err
-			break
-		}
-		if want := s.first + uint64(len(s.offs)); seq != want {
-			bad = fmt.Errorf("%w: sequence %d where %d was expected", ErrCorrupt, seq, want)
-			break
-		}
-		s.offs = append(s.offs, uint32(off))
-		off += int64(n)
-	}
-	s.end, s.known = off, true
-	if bad == nil && !isTail {
-		// A clean end before the next segment's first seq: the rest of
-		// this segment's records were lost (or zeroed by a repair).
-		for i, x := range l.segs {
-			if x == s && i+1 < len(l.segs) && s.first+s.count() < l.segs[i+1].first {
-				l.recovery.Losses = append(l.recovery.Losses, Loss{Segment: s.name, Offset: off,
-					Reason: fmt.Sprintf("records %d..%d are missing", s.first+s.count(), l.segs[i+1].first-1)})
-				l.markLostAfterLocked(s)
-			}
-		}
-	}
-	if bad != nil {
-		if isTail {
-			l.recovery.Truncated += l.zeroFrom(s, off, size)
-			l.recovery.Losses = append(l.recovery.Losses, Loss{Segment: s.name, Offset: off, Reason: "torn or corrupt tail cut: " + bad.Error()})
-		} else {
-			loss := Loss{Segment: s.name, Offset: off, Bytes: size - off, Reason: bad.Error()}
-			l.recovery.Losses = append(l.recovery.Losses, loss)
-			l.markLostAfterLocked(s)
-			l.log.Error("wal segment is corrupt; records after the damage are lost", "segment", s.name, "offset", off, "reason", bad)
-		}
-	}
-	return len(s.offs), nil
-}
-
-// zeroFrom zeroes a torn tail until a zero block (the untouched
-// preallocation) or the end of the file, then syncs; it returns the bytes
-// cleared.
-func (l *Log) zeroFrom(s *segment, off, size int64) int64 {
-	const blk = 64 << 10
-	zero := make([]byte, blk)
-	buf := make([]byte, blk)
-	var cleared int64
-	for p := off; p < size; p += blk {
-		n := min(int64(blk), size-p)
-		if _, err := s.f.ReadAt(buf[:n], p); err != nil {
-			break
-		}
-		allZero := true
-		for _, c := range buf[:n] {
-			if c != 0 {
-				allZero = false
-				break
-			}
-		}
-		if allZero && p > off {
-			break
-		}
-		if _, err := s.f.WriteAt(zero[:n], p); err != nil {
-			l.log.Error("zeroing torn wal tail failed", "err", err)
-			break
-		}
-		cleared += n
-	}
-	_ = s.f.Sync()
-	return cleared
-}
-
-// markLostAfterLocked treats the seqs of s after its last verified record
-// (up to the next segment) as lost: they can never be read, so they must
-// not hold back the watermark.
-func (l *Log) markLostAfterLocked(s *segment) {
-	from := s.first + s.count()
-	var to uint64
+	var limit uint64
 	for i, x := range l.segs {
 		if x == s && i+1 < len(l.segs) {
-			to = l.segs[i+1].first - 1
+			limit = l.segs[i+1].first
 		}
 	}
-	if to >= from && to > 0 {
-		l.lost = append(l.lost, lostRange{from, to})
-		l.advanceLocked()
+	sr, err := scanSegment(s.f, s.first, limit)
+	if err != nil {
+		return err
 	}
+	old := s.offs
+	bound := min(l.durable, s.lastSlot())
+	offs := make([]uint32, s.nseq)
+	var newly []seqRange
+	for i := range offs {
+		seq := s.first + uint64(i)
+		switch {
+		case i < len(sr.offs) && sr.offs[i] != holeOff:
+			offs[i] = sr.offs[i]
+		case seq > bound && old != nil && i < len(old):
+			offs[i] = old[i] // not written yet: not ours to judge
+		default:
+			offs[i] = holeOff
+			if seq > l.acked && !l.isLostLocked(seq) {
+				if k := len(newly); k > 0 && newly[k-1].to+1 == seq {
+					newly[k-1].to = seq
+				} else {
+					newly = append(newly, seqRange{seq, seq})
+				}
+			}
+		}
+		if offs[i] != holeOff && l.isLostLocked(seq) {
+			offs[i] = holeOff
+		}
+	}
+	s.offs, s.known = offs, true
+	s.bad = s.bad[:0]
+	for _, b := range sr.bad {
+		s.bad = append(s.bad, b.off)
+	}
+	var n uint64
+	for _, r := range newly {
+		n += r.to - r.from + 1
+		for q := r.from; q <= r.to; q++ {
+			if i := q - s.first; old != nil && i < uint64(len(old)) && old[i] != holeOff {
+				if _, done := l.ackedSet[q]; !done {
+					l.bytes -= int64(recHeaderSize) // at least its header; the size is unknown now
+				}
+			}
+		}
+		l.addLostLocked(r.from, r.to)
+	}
+	if n > 0 {
+		l.st.LostRecords += n
+		l.recovery.LostRecords += n
+		for _, r := range newly {
+			x := Loss{Kind: LossDamaged, Segment: s.name, FirstSeq: r.from, LastSeq: r.to, Records: r.to - r.from + 1,
+				Reason: "records stopped verifying while the engine ran (the file was changed under it, or the disk returns bad data)"}
+			l.recovery.Losses = append(l.recovery.Losses, x)
+			l.log.Error("wal: records lost to damage", "kind", x.Kind, "segment", x.Segment, "seqs", fmt.Sprintf("%d..%d", r.from, r.to),
+				"lost_records", x.Records, "reason", x.Reason)
+		}
+	}
+	return nil
+}
+
+// isLostLocked reports whether seq lies in a lost (or skipped) range.
+func (l *Log) isLostLocked(seq uint64) bool {
+	i := sort.Search(len(l.lost), func(i int) bool { return l.lost[i].to >= seq })
+	return i < len(l.lost) && l.lost[i].from <= seq
+}
+
+// addLostLocked adds from..to (clipped to above the watermark) to the
+// lost ranges and moves the watermark over them if it can.
+func (l *Log) addLostLocked(from, to uint64) {
+	from = max(from, l.acked+1)
+	if to < from {
+		return
+	}
+	for q := from; q <= to; q++ {
+		delete(l.ackedSet, q)
+	}
+	l.lost = mergeRanges(append(l.lost, seqRange{from, to}))
+	l.lostN = 0
+	for _, r := range l.lost {
+		l.lostN += r.to - r.from + 1
+	}
+	l.advanceLocked()
 }
 
 func (l *Log) unackedBytesLocked() int64 {
 	var b int64
 	for _, s := range l.segs {
-		lastSeq := s.first + s.count() - 1
-		if s.known && s.count() > 0 && lastSeq <= l.acked {
+		if s.nseq == 0 || s.lastSlot() <= l.acked {
 			continue
 		}
-		b += s.end - segHeaderSize
-		if s.known && l.acked >= s.first && s.count() > 0 {
-			idx := l.acked + 1 - s.first
-			if idx < s.count() {
-				b -= int64(s.offs[idx]) - segHeaderSize
+		for i, o := range s.offs {
+			seq := s.first + uint64(i)
+			if o == holeOff || seq <= l.acked {
+				continue
 			}
+			if _, ok := l.ackedSet[seq]; ok {
+				continue
+			}
+			b += s.recEnd(uint64(i)) - int64(o)
 		}
 	}
 	return max(b, 0)
@@ -452,13 +472,7 @@ func (l *Log) unackedLocked() uint64 {
 	if l.next-1 <= l.acked {
 		return 0
 	}
-	n := l.next - 1 - l.acked - uint64(len(l.ackedSet))
-	for _, r := range l.lost {
-		if r.to > l.acked {
-			n -= r.to - max(r.from, l.acked+1) + 1
-		}
-	}
-	return n
+	return l.next - 1 - l.acked - uint64(len(l.ackedSet)) - l.lostN
 }
 
 // Append adds records and returns their sequence numbers and a Commit that
@@ -474,7 +488,9 @@ func (l *Log) append(capped bool, payloads [][]byte) (first, last uint64, c *Com
 		return 0, 0, nil, ErrClosed
 	}
 	if l.writeErr != nil {
-		return 0, 0, nil, fmt.Errorf("wal is failed after a write error (reopen it): %w", l.writeErr)
+		if err := l.resumeAfterWriteErrorLocked(); err != nil {
+			return 0, 0, nil, err
+		}
 	}
 	var size int64
 	for _, p := range payloads {
@@ -488,12 +504,14 @@ func (l *Log) append(capped bool, payloads [][]byte) (first, last uint64, c *Com
 			return 0, 0, nil, err
 		}
 	}
+	undo := l.appendUndoLocked()
 	first = l.next
 	for _, p := range payloads {
 		n := int64(recHeaderSize + len(p))
-		if len(l.segs) == 0 || l.woff+n > l.opts.SegmentSize {
-			if err := l.rotateLocked(); err != nil {
-				l.writeErr = err
+		if len(l.segs) == 0 || l.forceRotate || l.woff+n > l.segs[len(l.segs)-1].size {
+			if err := l.rotateLocked(n); err != nil {
+				// Nothing of this append stays; a later one tries again.
+				undo()
 				return 0, 0, nil, err
 			}
 		}
@@ -507,12 +525,15 @@ func (l *Log) append(capped bool, payloads [][]byte) (first, last uint64, c *Com
 		}
 		ch.data = appendRecord(ch.data, l.next, p)
 		tail.offs = append(tail.offs, uint32(l.woff))
+		tail.nseq++
 		l.woff += n
 		tail.end = l.woff
+		tail.hw = max(tail.hw, l.woff)
 		l.bytes += n
 		l.next++
 	}
 	last = l.next - 1
+	l.last = last
 	l.st.Appended += uint64(len(payloads))
 	c = &Commit{done: make(chan struct{}), last: last}
 	l.commits = append(l.commits, c)
@@ -527,6 +548,85 @@ func (l *Log) append(capped bool, payloads [][]byte) (first, last uint64, c *Com
 	default:
 	}
 	return first, last, c, nil
+}
+
+// appendUndoLocked returns a function that takes back an append that
+// could not complete (no room for a new segment): the state it changed
+// goes back, and segments it created are removed.
+func (l *Log) appendUndoLocked() func() {
+	next, woff, bytes, force, last := l.next, l.woff, l.bytes, l.forceRotate, l.last
+	nsegs, nchunks := len(l.segs), len(l.chunks)
+	var tail *segment
+	var tailN uint64
+	var tailEnd, tailHW int64
+	if nsegs > 0 {
+		tail = l.segs[nsegs-1]
+		tailN, tailEnd, tailHW = tail.nseq, tail.end, tail.hw
+	}
+	chunkLen := 0
+	if nchunks > 0 {
+		chunkLen = len(l.chunks[nchunks-1].data)
+	}
+	return func() {
+		for len(l.segs) > nsegs {
+			_ = l.removeSegLocked(l.segs[len(l.segs)-1])
+		}
+		if tail != nil {
+			tail.offs, tail.nseq, tail.end, tail.hw = tail.offs[:tailN], tailN, tailEnd, tailHW
+		}
+		l.chunks = l.chunks[:nchunks]
+		if nchunks > 0 {
+			l.chunks[nchunks-1].data = l.chunks[nchunks-1].data[:chunkLen]
+		}
+		l.next, l.woff, l.bytes, l.forceRotate, l.last = next, woff, bytes, force, last
+	}
+}
+
+// resumeAfterWriteErrorLocked takes the log out of the failed state a
+// write error left it in, once the writer has failed every commit that
+// was queued: the records above the durable mark (whose commits failed)
+// are undone and their bytes zeroed, and appending goes on from there. If
+// the disk still fails, the next write fails again.
+func (l *Log) resumeAfterWriteErrorLocked() error {
+	if l.flushing || len(l.chunks) > 0 || len(l.commits) > 0 {
+		return fmt.Errorf("wal cannot write: %w", l.writeErr)
+	}
+	for n := len(l.segs); n > 0 && l.segs[n-1].first > l.durable; n = len(l.segs) {
+		if err := l.removeSegLocked(l.segs[n-1]); err != nil {
+			return fmt.Errorf("wal cannot write (%v); removing a failed segment: %w", l.writeErr, err)
+		}
+	}
+	if n := len(l.segs); n > 0 {
+		tail := l.segs[n-1]
+		keep := min(l.durable-tail.first+1, tail.nseq)
+		end := tail.end
+		if keep < tail.nseq {
+			end = int64(tail.offs[keep])
+			for i := keep; i < tail.nseq; i++ {
+				if tail.offs[i] != holeOff {
+					l.bytes -= tail.recEnd(i) - int64(tail.offs[i])
+				}
+			}
+		}
+		if tail.hw > end {
+			if err := l.openSeg(tail); err != nil {
+				return err
+			}
+			if err := zeroRange(tail.f, end, tail.hw); err != nil {
+				return fmt.Errorf("wal cannot write (%v); clearing the failed write: %w", l.writeErr, err)
+			}
+		}
+		tail.offs, tail.nseq, tail.end, tail.hw = tail.offs[:keep], keep, end, end
+		l.woff = end
+	}
+	l.next = l.durable + 1
+	l.last = min(l.last, l.durable)
+	if n := len(l.segs); n > 0 {
+		l.forceRotate = l.segs[n-1].first+l.segs[n-1].nseq != l.next
+	}
+	l.log.Info("wal: writing again after a write error", "err", l.writeErr)
+	l.writeErr = nil
+	return nil
 }
 
 // makeRoomLocked applies the caps to an append of n records of size bytes.
@@ -572,10 +672,21 @@ func (l *Log) logDropLocked(policy string) {
 	l.log.Warn("wal full: dropping records", "policy", policy, "dropped_total", l.st.Dropped)
 }
 
-// rotateLocked starts a new tail segment at l.next, from the spare file
-// when one is ready.
-func (l *Log) rotateLocked() error {
-	s := &segment{first: l.next, name: segName(l.next), known: true}
+// rotateLocked starts a new tail segment at l.next that holds at least a
+// record of need framed bytes, from the spare file when one is ready.
+// Numbering that jumped (after an unclean stop) is declared in the new
+// segment's header, so the gap is not taken for a loss.
+func (l *Log) rotateLocked(need int64) error {
+	first := l.next
+	prev := max(l.skipFloor, l.acked)
+	if n := len(l.segs); n > 0 {
+		prev = max(prev, l.segs[n-1].lastSlot())
+	}
+	var skip uint64
+	if first > prev+1 {
+		skip = min(first-1-prev, maxSkip)
+	}
+	s := &segment{first: first, skip: skip, name: segName(first), known: true}
 	path := join(l.dir, s.name)
 	if l.spare {
 		if err := l.fs.Rename(join(l.dir, "spare.tmp"), path); err != nil {
@@ -586,24 +697,60 @@ func (l *Log) rotateLocked() error {
 		if err != nil {
 			return fmt.Errorf("wal: opening segment: %w", err)
 		}
-		s.f = f
+		s.f, s.size = f, l.opts.SegmentSize
 	} else {
 		f, err := l.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
 		if err != nil {
 			return fmt.Errorf("wal: creating segment: %w", err)
 		}
-		if err := f.Allocate(l.opts.SegmentSize); err != nil {
+		size, err := l.allocateLocked(f, segHeaderSize+need)
+		if err != nil {
 			_ = f.Close()
 			_ = l.fs.Remove(path)
-			return fmt.Errorf("wal: preallocating segment %s: %w", s.name, err)
+			return err
 		}
-		s.f = f
+		s.f, s.size = f, size
 	}
 	l.segs = append(l.segs, s)
-	l.chunks = append(l.chunks, chunk{seg: s, off: 0, data: encodeSegHeader(s.first), newSeg: true})
+	l.chunks = append(l.chunks, chunk{seg: s, off: 0, data: encodeSegHeader(segHeader{first: first, skip: skip}), newSeg: true})
 	l.woff = segHeaderSize
-	s.end = segHeaderSize
+	s.end, s.hw = segHeaderSize, segHeaderSize
+	l.forceRotate = false
 	return nil
+}
+
+// freeMargin is left free when a segment is sized to the space there is
+// (for the cursor and marker files).
+const freeMargin = 16 << 10
+
+// allocateLocked preallocates a new segment file: SegmentSize, or, when the
+// file system has less room, what it has (at least min bytes).
+func (l *Log) allocateLocked(f File, min int64) (int64, error) {
+	want := l.opts.SegmentSize
+	err := f.Allocate(want)
+	if err == nil {
+		return want, nil
+	}
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) && !errors.Is(err, syscall.EFBIG) {
+		return 0, fmt.Errorf("wal: preallocating a segment: %w", err)
+	}
+	_ = f.Truncate(0)
+	free, ferr := l.fs.Free(l.dir)
+	if ferr != nil {
+		free = -1
+	}
+	size := (free - freeMargin) &^ 4095
+	if size >= min {
+		if err = f.Allocate(size); err == nil {
+			if !l.warnedSmall {
+				l.warnedSmall = true
+				l.log.Warn("wal: short of disk space: new segments are sized to the space that is free", "segment_size", want, "allocated", size)
+			}
+			return size, nil
+		}
+		_ = f.Truncate(0)
+	}
+	return 0, &NoSpaceError{Dir: l.dir, Free: free, Need: min, SegmentSize: want, Err: err}
 }
 
 // preallocator keeps spare.tmp ready so that rotation is a rename.
@@ -627,7 +774,11 @@ func (l *Log) preallocator() {
 		l.sparing = false
 		l.spare = err == nil
 		l.mu.Unlock()
-		if err != nil {
+		switch {
+		case err == nil:
+		case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+			l.log.Debug("no room for a spare wal segment; it will be created when needed", "err", err)
+		default:
 			l.log.Warn("preallocating the next wal segment failed; it will be created when needed", "err", err)
 		}
 	}
@@ -653,13 +804,14 @@ func (l *Log) makeSpare() error {
 }
 
 // writer writes queued chunks, syncs per policy, completes commits, and
-// persists the cursor.
+// persists the cursor and the marker.
 func (l *Log) writer() {
 	defer l.wg.Done()
 	tick := time.NewTicker(min(l.opts.CursorInterval, l.opts.SyncInterval))
 	defer tick.Stop()
 	lastSync := time.Now()
 	lastCursor := time.Now()
+	lastMarker := time.Now()
 	for {
 		closing := false
 		select {
@@ -677,32 +829,74 @@ func (l *Log) writer() {
 			l.persistCursor(closing)
 			lastCursor = time.Now()
 		}
+		if l.markerPath != "" && (closing || time.Since(lastMarker) >= markerInterval) {
+			l.mu.Lock()
+			c := l.cursorStateLocked(closing)
+			l.mu.Unlock()
+			l.saveMarker(c)
+			lastMarker = time.Now()
+		}
 		if closing {
 			return
 		}
 	}
 }
 
+// cursorStateLocked is the cursor to write now. The watermark may only
+// cover records that are durable: otherwise a power loss could leave a
+// cursor beyond the data. Closing, with everything written, the
+// reservation shrinks to what was used, so a clean restart continues the
+// numbering without a jump.
+func (l *Log) cursorStateLocked(closing bool) cursorState {
+	c := cursorState{acked: min(l.acked, l.durable), durable: l.highRec, reserved: max(l.reserved, l.next-1), id: l.id}
+	if closing && l.writeErr == nil && len(l.chunks) == 0 && l.durable == l.next-1 {
+		c.reserved = l.next - 1
+	}
+	return c
+}
+
 // flush writes what is queued; with sync it fsyncs before completing the
-// commits.
+// commits. Before records above the reservation become durable, a cursor
+// with a new reservation is written.
 func (l *Log) flush(sync bool) {
 	l.mu.Lock()
 	chunks, commits := l.chunks, l.commits
 	l.chunks, l.commits = nil, nil
 	last := l.next - 1
-	l.mu.Unlock()
+	failed := l.writeErr
+	var cur cursorState
+	reserve := len(chunks) > 0 && last > l.reserved && failed == nil
+	if reserve {
+		cur = l.cursorStateLocked(false)
+		cur.reserved = last + reserveAhead
+	}
 	if len(chunks) == 0 && len(commits) == 0 {
+		l.mu.Unlock()
 		return
 	}
-	var err error
+	l.flushing = true
+	l.mu.Unlock()
+	err := failed
+	if reserve {
+		if werr := l.writeCursor(cur); werr != nil {
+			err = fmt.Errorf("persisting the wal cursor: %w", werr)
+		} else {
+			l.mu.Lock()
+			l.persisted, l.persistHigh, l.reserved = cur.acked, cur.durable, cur.reserved
+			l.mu.Unlock()
+			l.saveMarker(cur)
+		}
+	}
 	newSeg := false
 	touched := map[File]bool{}
-	for _, ch := range chunks {
-		if _, werr := ch.seg.f.WriteAt(ch.data, ch.off); werr != nil && err == nil {
-			err = fmt.Errorf("writing %s: %w", ch.seg.name, werr)
+	if err == nil {
+		for _, ch := range chunks {
+			if _, werr := ch.seg.f.WriteAt(ch.data, ch.off); werr != nil && err == nil {
+				err = fmt.Errorf("writing %s: %w", ch.seg.name, werr)
+			}
+			touched[ch.seg.f] = true
+			newSeg = newSeg || ch.newSeg
 		}
-		touched[ch.seg.f] = true
-		newSeg = newSeg || ch.newSeg
 	}
 	if err == nil && sync {
 		start := time.Now()
@@ -722,13 +916,15 @@ func (l *Log) flush(sync bool) {
 		}
 	}
 	l.mu.Lock()
+	l.flushing = false
 	if err != nil {
 		if l.writeErr == nil {
 			l.writeErr = err
-			l.log.Error("wal write failed; appends are refused until it is reopened", "err", err)
+			l.log.Error("wal write failed; appends fail until a write succeeds again (the next append retries)", "err", err)
 		}
 	} else if last > l.durable {
 		l.durable = last
+		l.highRec = max(l.highRec, last)
 		l.dropIndexesLocked()
 	}
 	l.mu.Unlock()
@@ -739,20 +935,22 @@ func (l *Log) flush(sync bool) {
 }
 
 // dropIndexesLocked forgets the per-record offsets of sealed, durable
-// segments other than the head (where acks land) and the tail (where
-// appends go), so memory does not grow with the backlog; a segment is
-// re-indexed by scanning when it is read again.
+// segments other than the head (where acks land), those Read handed
+// records out of that are not acked yet, and the tail (where appends go),
+// so memory does not grow with the backlog; a segment is re-indexed by
+// scanning when it is read again.
 func (l *Log) dropIndexesLocked() {
 	n := len(l.segs)
 	for i, s := range l.segs {
-		if i == n-1 || s.offs == nil || !s.known {
+		if i == n-1 || !s.known {
 			continue
 		}
-		last := s.first + s.count() - 1
-		if last > l.durable || (l.acked+1 >= s.first && l.acked+1 <= last) {
-			continue // not durable yet, or the head
+		last := s.lastSlot()
+		if last > l.durable || (s.first <= max(l.readPos, l.acked+1) && last > l.acked) {
+			continue // not durable yet, the head, or in flight
 		}
 		s.offs = nil
+		s.known = false
 		if s.f != nil && i > 0 {
 			_ = s.f.Close()
 			s.f = nil
@@ -774,29 +972,25 @@ func (l *Log) syncTail() {
 	}
 }
 
-// persistCursor writes the watermark atomically (tmp, fsync, rename, dir
-// fsync), then removes segments wholly below it.
-func (l *Log) persistCursor(force bool) {
+// persistCursor writes the cursor atomically (tmp, fsync, rename, dir
+// fsync) when the watermark or the durable mark moved, then removes
+// segments wholly below the watermark.
+func (l *Log) persistCursor(closing bool) {
 	l.mu.Lock()
-	acked := l.acked
-	if acked == l.persisted && !force {
+	c := l.cursorStateLocked(closing)
+	if c.acked == l.persisted && c.durable == l.persistHigh && c.reserved == l.reserved && !closing {
 		l.mu.Unlock()
 		return
 	}
-	// The watermark may only cover records that are durable: otherwise a
-	// power loss could leave a cursor beyond the data.
-	if acked > l.durable {
-		acked = l.durable
-	}
 	l.mu.Unlock()
-	if err := l.writeCursor(acked); err != nil {
+	if err := l.writeCursor(c); err != nil {
 		l.log.Error("persisting the wal cursor failed; acked records may be re-delivered", "err", err)
 		return
 	}
 	l.mu.Lock()
-	l.persisted = acked
+	l.persisted, l.persistHigh, l.reserved = c.acked, c.durable, c.reserved
 	var gone []*segment
-	for len(l.segs) > 1 && l.segs[1].first-1 <= acked {
+	for len(l.segs) > 1 && l.segs[1].first-1 <= c.acked {
 		gone = append(gone, l.segs[0])
 		l.segs = l.segs[1:]
 	}
@@ -814,25 +1008,31 @@ func (l *Log) persistCursor(force bool) {
 	}
 }
 
-func (l *Log) writeCursor(acked uint64) error {
-	tmp := join(l.dir, "cursor.tmp")
-	f, err := l.fs.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
+func (l *Log) writeCursor(c cursorState) error {
+	return writeFileAtomic(l.fs, l.dir, join(l.dir, "cursor"), encodeCursor(c))
+}
+
+// saveMarker rewrites the marker when it says less than c (or never
+// existed). Failures are logged: the marker only helps to report.
+func (l *Log) saveMarker(c cursorState) {
+	if l.markerPath == "" {
+		return
+	}
+	l.mu.Lock()
+	same := l.markerState == c
+	l.mu.Unlock()
+	if same {
+		return
+	}
+	err := writeMarker(l.fs, l.opts.MarkerDir, l.markerPath, marker{Dir: markerKey(l.opts.MarkerDir, l.dir), ID: formatID(c.id),
+		Acked: c.acked, Durable: c.durable, Reserved: c.reserved})
 	if err != nil {
-		return err
+		l.log.Warn("writing the wal marker failed", "marker", l.markerPath, "err", err)
+		return
 	}
-	if _, err = f.WriteAt(encodeCursor(acked), 0); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := l.fs.Rename(tmp, join(l.dir, "cursor")); err != nil {
-		return err
-	}
-	return l.fs.SyncDir(l.dir)
+	l.mu.Lock()
+	l.markerState = c
+	l.mu.Unlock()
 }
 
 // Ack marks seq delivered. Acks may arrive out of order; the watermark
@@ -868,7 +1068,7 @@ func (l *Log) ackLocked(seq uint64) {
 	if seq <= l.acked || seq >= l.next {
 		return
 	}
-	if _, dup := l.ackedSet[seq]; dup {
+	if _, dup := l.ackedSet[seq]; dup || l.isLostLocked(seq) {
 		return
 	}
 	l.ackedSet[seq] = struct{}{}
@@ -885,18 +1085,16 @@ func (l *Log) advanceLocked() {
 			l.acked = n
 			continue
 		}
-		moved := false
-		for i, r := range l.lost {
-			if n >= r.from && n <= r.to {
+		if len(l.lost) > 0 && l.lost[0].from <= n {
+			r := l.lost[0]
+			l.lost = l.lost[1:]
+			if r.to >= n {
+				l.lostN -= r.to - max(r.from, n) + 1
 				l.acked = r.to
-				l.lost = append(l.lost[:i], l.lost[i+1:]...)
-				moved = true
-				break
 			}
+			continue
 		}
-		if !moved {
-			return
-		}
+		return
 	}
 }
 
@@ -906,20 +1104,16 @@ func (l *Log) recSizeLocked(seq uint64) int64 {
 	if s == nil {
 		return 0
 	}
-	if s.offs == nil {
-		if _, err := l.scanLocked(s, s == l.segs[len(l.segs)-1]); err != nil {
+	if !s.known {
+		if err := l.reindexLocked(s); err != nil {
 			return 0
 		}
 	}
 	i := seq - s.first
-	if i >= s.count() {
+	if i >= s.nseq || s.offs[i] == holeOff {
 		return 0
 	}
-	end := s.end
-	if i+1 < s.count() {
-		end = int64(s.offs[i+1])
-	}
-	return end - int64(s.offs[i])
+	return s.recEnd(i) - int64(s.offs[i])
 }
 
 func (l *Log) segFor(seq uint64) *segment {
@@ -930,7 +1124,18 @@ func (l *Log) segFor(seq uint64) *segment {
 	return l.segs[i]
 }
 
-// Read returns up to max durable, unacked records with seq >= from.
+func (l *Log) segAfter(s *segment) *segment {
+	for i, x := range l.segs {
+		if x == s && i+1 < len(l.segs) {
+			return l.segs[i+1]
+		}
+	}
+	return nil
+}
+
+// Read returns up to max durable, unacked records with seq >= from. Lost
+// records are skipped; records that stopped verifying since they were
+// indexed are reported and skipped too: damage never makes Read fail.
 func (l *Log) Read(from uint64, max int) ([]Record, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -941,6 +1146,7 @@ func (l *Log) Read(from uint64, max int) ([]Record, error) {
 		from = l.acked + 1
 	}
 	var out []Record
+	rescanned := map[*segment]bool{}
 	for len(out) < max && from <= l.durable {
 		if _, ok := l.ackedSet[from]; ok {
 			from++
@@ -948,51 +1154,60 @@ func (l *Log) Read(from uint64, max int) ([]Record, error) {
 		}
 		s := l.segFor(from)
 		if s == nil {
-			if len(l.segs) == 0 {
+			if len(l.segs) == 0 || from >= l.segs[0].first {
 				break
 			}
 			from = l.segs[0].first
 			continue
 		}
-		if s.offs == nil {
-			if _, err := l.scanLocked(s, s == l.segs[len(l.segs)-1]); err != nil {
-				return out, err
-			}
-			if from <= l.acked {
-				from = l.acked + 1
-				continue
-			}
-		}
 		idx := from - s.first
-		if idx >= s.count() {
-			// A lost region: continue at the next segment.
-			nextFirst := uint64(0)
-			for i, x := range l.segs {
-				if x == s && i+1 < len(l.segs) {
-					nextFirst = l.segs[i+1].first
-				}
-			}
-			if nextFirst == 0 {
+		if idx >= s.nseq {
+			// Past the segment's records: a lost or skipped region.
+			nx := l.segAfter(s)
+			if nx == nil {
 				break
 			}
-			from = nextFirst
+			from = nx.first
 			continue
 		}
-		// Read a run of records of this segment in one go.
-		lastSeq := min(s.first+s.count()-1, l.durable, from+uint64(max-len(out))-1)
+		if !s.known {
+			if err := l.reindexLocked(s); err != nil {
+				return out, err
+			}
+			rescanned[s] = true
+			if from <= l.acked {
+				from = l.acked + 1
+			}
+			continue
+		}
+		if s.offs[idx] == holeOff {
+			from++
+			continue
+		}
+		// A run of present records of this segment, read in one go.
+		j := idx
+		lastIdx := min(s.nseq-1, l.durable-s.first, idx+uint64(max-len(out))-1)
+		for j < lastIdx && s.offs[j+1] != holeOff {
+			j++
+		}
 		startOff := int64(s.offs[idx])
-		endOff := s.end
-		if j := lastSeq + 1 - s.first; j < s.count() {
-			endOff = int64(s.offs[j])
-		}
+		endOff := s.recEnd(j)
 		buf := make([]byte, endOff-startOff)
-		if _, err := s.f.ReadAt(buf, startOff); err != nil {
-			return out, fmt.Errorf("reading %s: %w", s.name, err)
+		if err := l.openSeg(s); err != nil {
+			return out, err
 		}
-		for p := 0; p < len(buf); {
-			seq, payload, n, err := DecodeRecord(buf[p:])
-			if err != nil {
-				return out, fmt.Errorf("segment %s offset %d: %w", s.name, startOff+int64(p), err)
+		k, rerr := s.f.ReadAt(buf, startOff)
+		bad := false
+		p := 0
+		for seq := from; seq <= s.first+j; seq++ {
+			if k < len(buf) && p >= k {
+				bad = true
+				break
+			}
+			rs, payload, n, err := DecodeRecord(buf[p:k])
+			if err != nil || rs != seq {
+				bad = true
+				break
 			}
 			if _, acked := l.ackedSet[seq]; !acked && seq > l.acked {
 				out = append(out, Record{Seq: seq, Data: append([]byte(nil), payload...)})
@@ -1000,6 +1215,26 @@ func (l *Log) Read(from uint64, max int) ([]Record, error) {
 			p += n
 			from = seq + 1
 		}
+		if bad {
+			if rerr != nil && !errors.Is(rerr, io.EOF) && k == 0 {
+				return out, fmt.Errorf("reading %s: %w", s.name, rerr)
+			}
+			// It verified when it was indexed: the file changed since.
+			if rescanned[s] {
+				l.addLostLocked(from, from)
+				l.st.LostRecords++
+				l.log.Error("wal: record lost to damage", "segment", s.name, "seq", from, "reason", "it keeps failing verification")
+				from++
+				continue
+			}
+			if err := l.reindexLocked(s); err != nil {
+				return out, err
+			}
+			rescanned[s] = true
+		}
+	}
+	if n := len(out); n > 0 && out[n-1].Seq > l.readPos {
+		l.readPos = out[n-1].Seq
 	}
 	return out, nil
 }
@@ -1009,7 +1244,7 @@ func (l *Log) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := l.st
-	st.Last = l.next - 1
+	st.Last = l.last
 	st.Acked = l.acked
 	st.Records = l.unackedLocked()
 	if st.Records > 0 {
@@ -1017,7 +1252,9 @@ func (l *Log) Stats() Stats {
 	}
 	st.Bytes = uint64(max(l.bytes, 0))
 	st.Segments = len(l.segs)
-	st.DiskBytes = int64(len(l.segs)) * l.opts.SegmentSize
+	for _, s := range l.segs {
+		st.DiskBytes += s.size
+	}
 	return st
 }
 

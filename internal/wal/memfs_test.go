@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 )
 
 // memFS is a simulated file system for crash tests. It remembers, per
@@ -21,6 +22,7 @@ type memFS struct {
 	ops      int
 	onOp     func(op int) // called after each mutating operation, without mu held
 	failSync bool
+	capacity int64 // bytes the file system holds; 0 = unlimited
 }
 
 type memOp struct {
@@ -53,6 +55,43 @@ func (fs *memFS) bump() {
 }
 
 func (fs *memFS) MkdirAll(string) error { return nil }
+
+// usedLocked is the bytes the current files take.
+func (fs *memFS) usedLocked() int64 {
+	var n int64
+	seen := map[*memFile]bool{}
+	for _, f := range fs.entries {
+		if !seen[f] {
+			seen[f] = true
+			n += int64(len(f.data))
+		}
+	}
+	return n
+}
+
+// roomLocked fails with ENOSPC when growing a file by grow bytes does not
+// fit the capacity.
+func (fs *memFS) roomLocked(op string, grow int64) error {
+	if fs.capacity > 0 && grow > 0 && fs.usedLocked()+grow > fs.capacity {
+		return &os.PathError{Op: op, Path: "memfs", Err: syscall.ENOSPC}
+	}
+	return nil
+}
+
+func (fs *memFS) Free(string) (int64, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.capacity == 0 {
+		return 1 << 40, nil
+	}
+	return max(fs.capacity-fs.usedLocked(), 0), nil
+}
+
+func (fs *memFS) setCapacity(n int64) {
+	fs.mu.Lock()
+	fs.capacity = n
+	fs.mu.Unlock()
+}
 
 func (fs *memFS) OpenFile(name string, flag int) (File, error) {
 	fs.mu.Lock()
@@ -175,6 +214,9 @@ func grow(b []byte, size int64) []byte {
 func (h *memHandle) WriteAt(p []byte, off int64) (int, error) {
 	h.fs.mu.Lock()
 	defer h.fs.mu.Unlock()
+	if err := h.fs.roomLocked("write", off+int64(len(p))-int64(len(h.f.data))); err != nil {
+		return 0, err
+	}
 	h.f.data = grow(h.f.data, off+int64(len(p)))
 	copy(h.f.data[off:], p)
 	h.f.pending = append(h.f.pending, memOp{off: off, data: append([]byte(nil), p...)})
@@ -205,6 +247,9 @@ func (h *memHandle) Allocate(size int64) error {
 	defer h.fs.mu.Unlock()
 	if int64(len(h.f.data)) >= size {
 		return nil
+	}
+	if err := h.fs.roomLocked("fallocate", size-int64(len(h.f.data))); err != nil {
+		return err
 	}
 	h.f.data = grow(h.f.data, size)
 	h.f.pending = append(h.f.pending, memOp{size: size})

@@ -98,6 +98,12 @@ type Options struct {
 	// discards, from inside Append (on the appending goroutine, with the
 	// log's lock held: it must not call the Log).
 	OnDrop func(seq uint64)
+	// MarkerDir, if set, holds a small marker per WAL (its identity, acked,
+	// durable and reserved sequence numbers), outside the WAL directory, so
+	// that a WAL directory deleted or emptied is reported with what it
+	// lost, and its numbering continues above the old. Usually
+	// <data-dir>/walmarks (MarkerDirName).
+	MarkerDir string
 }
 
 // DefaultSegmentSize is the default segment size.
@@ -110,7 +116,31 @@ var (
 	ErrClosed   = errors.New("wal is closed")
 	ErrTooLarge = errors.New("record too large")
 	ErrLocked   = errors.New("wal directory is locked by another process")
+	// ErrNoSpace: the file system has no room for a new segment. It is
+	// not sticky: a later Append tries again (see NoSpaceError).
+	ErrNoSpace = errors.New("no space for the wal")
 )
+
+// NoSpaceError says how much room a new segment needed and how much the
+// file system had.
+type NoSpaceError struct {
+	Dir         string
+	Free        int64 // bytes free for us (-1 if unknown)
+	Need        int64 // the smallest segment that holds the record
+	SegmentSize int64
+	Err         error
+}
+
+func (e *NoSpaceError) Error() string {
+	free := "an unknown number of"
+	if e.Free >= 0 {
+		free = fmt.Sprintf("%d", e.Free)
+	}
+	return fmt.Sprintf("no space for the WAL in %s: a new segment needs at least %d bytes (%d with the full segment_size), %s bytes are free: free some space (appends resume by themselves) or lower segment_size (%v)",
+		e.Dir, e.Need, e.SegmentSize, free, e.Err)
+}
+
+func (e *NoSpaceError) Unwrap() error { return ErrNoSpace }
 
 // LockedError names the directory and the process holding it.
 type LockedError struct {
@@ -144,26 +174,11 @@ type Stats struct {
 	DiskBytes   int64
 	Appended    uint64 // appends since open
 	Dropped     uint64 // drops since open (both policies)
+	LostRecords uint64 // undelivered records lost to damage: found at open, and since
 	DroppedOld  uint64
 	DroppedNew  uint64
 	Syncs       uint64
 	LastSyncDur time.Duration
-}
-
-// Loss is a region that recovery could not verify.
-type Loss struct {
-	Segment string
-	Offset  int64
-	Bytes   int64
-	Reason  string
-}
-
-// RecoveryReport is what Open found.
-type RecoveryReport struct {
-	Losses         []Loss
-	CursorFallback bool
-	CursorReason   string
-	Truncated      int64 // torn-tail bytes cut from the last segment
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,19 +16,20 @@ import (
 
 const childEnv = "TEMBLOR_WAL_CRASH_CHILD_DIR"
 
-// seqPayload is the payload the child writes for seq, so the parent can
-// check exact bytes without being told them.
-func seqPayload(seq uint64) []byte {
-	n := 16 + int(seq*2654435761%200)
+// noncePayload is the payload the child writes for a nonce, so the parent
+// can check exact bytes from the nonce the child reports.
+func noncePayload(nonce uint64) []byte {
+	n := 16 + int(nonce%200)
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = byte(seq>>(8*(i%8))) ^ byte(i)
+		b[i] = byte(nonce>>(8*(i%8))) ^ byte(i)
 	}
 	return b
 }
 
-// childMain appends with SyncAlways from 4 goroutines and prints each seq
-// once its commit signalled durability, until it is killed.
+// childMain appends with SyncAlways from 4 goroutines and prints "seq
+// nonce" for each record once its commit signalled durability, until it is
+// killed.
 func childMain() {
 	l, err := Open(os.Getenv(childEnv), Options{SegmentSize: 64 << 10, Logger: quiet})
 	if err != nil {
@@ -44,14 +44,10 @@ func childMain() {
 		go func() {
 			defer wg.Done()
 			for {
-				// The payload depends on the seq, which Append assigns:
-				// reserve it under mu so seq and payload agree.
-				mu.Lock()
-				seq := l.Stats().Last + 1
-				_, last, c, err := l.Append(seqPayload(seq))
-				mu.Unlock()
-				if err != nil || last != seq {
-					fmt.Fprintln(os.Stderr, "child append:", err, last, seq)
+				nonce := rand.Uint64()
+				_, seq, c, err := l.Append(noncePayload(nonce))
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "child append:", err)
 					os.Exit(4)
 				}
 				if err := c.Wait(context.Background()); err != nil {
@@ -59,7 +55,7 @@ func childMain() {
 					os.Exit(5)
 				}
 				mu.Lock()
-				fmt.Fprintln(out, seq)
+				fmt.Fprintln(out, seq, nonce)
 				out.Flush()
 				mu.Unlock()
 			}
@@ -68,11 +64,17 @@ func childMain() {
 	wg.Wait()
 }
 
+// crashCycles runs the child, waits until it has reported at least
+// minDurable records durable in this cycle (then a random moment more),
+// kills it with SIGKILL, reopens the WAL and checks that every record
+// reported durable and not acked is there with its exact bytes.
 func crashCycles(t *testing.T, cycles int) {
+	const minDurable = 50
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	reported := map[uint64]bool{}
+	reported := map[uint64]uint64{} // seq -> nonce
 	var acked uint64
+	checked, perCycleMin := 0, -1
 	for c := 0; c < cycles; c++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"="+dir)
@@ -85,28 +87,53 @@ func crashCycles(t *testing.T, cycles int) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		lines := make(chan uint64, 1024)
+		type line struct{ seq, nonce uint64 }
+		lines := make(chan line, 1024)
 		go func() {
 			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
-				if n, err := strconv.ParseUint(sc.Text(), 10, 64); err == nil {
-					lines <- n
+				var l line
+				if _, err := fmt.Sscan(sc.Text(), &l.seq, &l.nonce); err == nil {
+					lines <- l
 				}
 			}
 			close(lines)
 		}()
-		time.Sleep(time.Duration(20+rng.IntN(150)) * time.Millisecond)
+		// Kill only once records were reported durable in this cycle.
+		n := 0
+		deadline := time.After(60 * time.Second)
+		for n < minDurable {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("cycle %d: the child exited after %d records: %s", c, n, stderr.String())
+				}
+				reported[l.seq] = l.nonce
+				n++
+			case <-deadline:
+				_ = cmd.Process.Kill()
+				t.Fatalf("cycle %d: only %d records reported durable in 60 s", c, n)
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		for n := range lines {
-			reported[n] = true
+		for l := range lines {
+			reported[l.seq] = l.nonce
+			n++
 		}
 		_ = cmd.Wait()
 		if bytes.Contains(stderr.Bytes(), []byte("child ")) {
 			t.Fatalf("child failed: %s", stderr.String())
 		}
+		if perCycleMin < 0 || n < perCycleMin {
+			perCycleMin = n
+		}
 		l, err := Open(dir, Options{SegmentSize: 64 << 10, Logger: quiet})
 		if err != nil {
 			t.Fatalf("cycle %d: reopen after kill -9: %v", c, err)
+		}
+		if rep := l.Recovery(); rep.LostRecords > 0 {
+			t.Fatalf("cycle %d: recovery reports lost records after a kill -9: %v", c, rep.Losses)
 		}
 		recs, err := l.Read(0, 1<<30)
 		if err != nil {
@@ -122,18 +149,19 @@ func crashCycles(t *testing.T, cycles int) {
 			got[r.Seq] = r.Data
 		}
 		st := l.Stats()
-		for seq := range reported {
-			if seq <= st.Acked {
-				continue
-			}
-			if d, ok := got[seq]; !ok {
-				t.Fatalf("cycle %d: seq %d was reported durable and is gone (acked %d, last %d)", c, seq, st.Acked, st.Last)
-			} else if !bytes.Equal(d, seqPayload(seq)) {
-				t.Fatalf("cycle %d: seq %d has different bytes", c, seq)
-			}
-		}
 		if st.Acked < acked {
 			t.Fatalf("cursor went back from %d to %d", acked, st.Acked)
+		}
+		for seq, nonce := range reported {
+			if seq <= acked {
+				continue
+			}
+			checked++
+			if d, ok := got[seq]; !ok {
+				t.Fatalf("cycle %d: seq %d was reported durable and is gone (acked %d, last %d)", c, seq, st.Acked, st.Last)
+			} else if !bytes.Equal(d, noncePayload(nonce)) {
+				t.Fatalf("cycle %d: seq %d has different bytes", c, seq)
+			}
 		}
 		// Ack half of what is there, so cursor writes and segment removal
 		// are part of what a later kill may interrupt.
@@ -145,7 +173,10 @@ func crashCycles(t *testing.T, cycles int) {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("%d kill -9 cycles, %d durable seqs reported, all present", cycles, len(reported))
+	msg := fmt.Sprintf("%d kill -9 cycles: %d records reported durable (at least %d per cycle), %d checks of unacked durable records, all present with their bytes",
+		cycles, len(reported), perCycleMin, checked)
+	t.Log(msg)
+	fmt.Println("TestKill9Child:", msg)
 }
 
 func TestKill9Child(t *testing.T) {
