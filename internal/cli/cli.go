@@ -80,7 +80,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"default_data_dir": DefaultDataDir},
+		kong.Vars{"default_data_dir": DefaultDataDir, "wal_exit_codes": walExitCodes},
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "temblor:", err)

@@ -166,7 +166,7 @@ func TestWALToolsOnADataDir(t *testing.T) {
 	defer l.Close()
 	errb.Reset()
 	code := Main([]string{"wal", "inspect", walDir}, &out, &errb)
-	if want := fmt.Sprintf("stop process %d first", os.Getpid()); code != 1 || !strings.Contains(errb.String(), want) {
+	if want := fmt.Sprintf("stop process %d first", os.Getpid()); code != 3 || !strings.Contains(errb.String(), want) {
 		t.Errorf("wal inspect on a held WAL: exit %d, stderr %q, want %q", code, errb.String(), want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/temblor-dev/temblor/internal/event"
 	"github.com/temblor-dev/temblor/internal/pipeline/op"
@@ -11,13 +13,23 @@ import (
 	"github.com/temblor-dev/temblor/internal/waltool"
 )
 
+// Exit codes of the wal tools (docs/wal.md lists them too).
+const (
+	exitWALDamaged = 1 // findings: damage or missing records (export: some records skipped)
+	exitUsage      = 2 // not a WAL directory, or bad arguments
+	exitWALInUse   = 3 // a running engine (or another tool) holds the WAL
+	exitWALError   = 4 // the WAL could not be read (permissions, I/O errors)
+)
+
+const walExitCodes = "Exit status: 0 healthy; 1 damaged (damage or missing records found); 2 not a WAL directory or bad arguments; 3 in use by a running engine; 4 could not be read."
+
 // WalCmd groups the offline WAL tools. Each takes the directory's lock, so
 // it refuses to touch a WAL that a running engine holds.
 type WalCmd struct {
-	Inspect WalInspectCmd `cmd:"" help:"Show a WAL's segments, sequence range, acked cursor, sizes and any corruption."`
-	Export  WalExportCmd  `cmd:"" help:"Write a WAL's records as JSON lines (lossless: base64 payloads)."`
-	Check   WalCheckCmd   `cmd:"" help:"Verify a WAL; exit status 0 when healthy, 1 when not."`
-	Repair  WalRepairCmd  `cmd:"" help:"Print the repair plan for a damaged WAL; apply it only with --apply."`
+	Inspect WalInspectCmd `cmd:"" help:"Show a WAL's segments, sequence range, acked cursor, sizes and every finding (segment, byte range, sequence range, records lost). Exit status 0 also when damaged (use check); 2, 3, 4 as for check."`
+	Export  WalExportCmd  `cmd:"" help:"Write a WAL's records as JSON lines (lossless: base64 payloads). On a damaged WAL it writes every record that verifies, lists what it skipped on stderr and exits 1; 2, 3, 4 as for check."`
+	Check   WalCheckCmd   `cmd:"" help:"Verify every record of a WAL. ${wal_exit_codes}"`
+	Repair  WalRepairCmd  `cmd:"" help:"Print the repair plan for a damaged WAL; apply it only with --apply (then exit 0 when it checks healthy, 1 when not; 2, 3, 4 as for check)."`
 }
 
 // WalInspectCmd implements `temblor wal inspect`.
@@ -42,11 +54,11 @@ type WalExportCmd struct {
 // Run implements the command.
 func (c *WalExportCmd) Run(g *Globals) error {
 	if !c.Events {
-		return toolError(waltool.Export(g.Stdout(), c.Dir, c.From, c.IncludeAcked))
+		return toolError(waltool.Export(g.Stdout(), stderrOf(g), c.Dir, c.From, c.IncludeAcked))
 	}
 	w := bufio.NewWriter(g.Stdout())
 	defer w.Flush()
-	_, err := wal.InspectDir(c.Dir, func(rep *wal.Report, seg string, rec wal.Record) error {
+	err := waltool.ExportWith(stderrOf(g), c.Dir, func(rep *wal.Report, seg string, rec wal.Record) error {
 		if rec.Seq < c.From || (rec.Seq <= rep.Acked && !c.IncludeAcked) {
 			return nil
 		}
@@ -61,6 +73,13 @@ func (c *WalExportCmd) Run(g *Globals) error {
 	return toolError(err)
 }
 
+func stderrOf(g *Globals) io.Writer {
+	if g.stderr == nil {
+		return os.Stderr
+	}
+	return g.stderr
+}
+
 // WalCheckCmd implements `temblor wal check`.
 type WalCheckCmd struct {
 	Dir string `arg:"" help:"WAL directory." type:"existingdir"`
@@ -73,7 +92,7 @@ func (c *WalCheckCmd) Run(g *Globals) error {
 		return toolError(err)
 	}
 	if !healthy {
-		return &exitError{code: 1, msg: "temblor: the WAL is damaged; `temblor wal repair " + c.Dir + "` shows what a repair would do"}
+		return &exitError{code: exitWALDamaged, msg: "temblor: the WAL is damaged; `temblor wal repair " + c.Dir + "` shows what a repair would do"}
 	}
 	return nil
 }
@@ -89,21 +108,28 @@ func (c *WalRepairCmd) Run(g *Globals) error {
 	return toolError(waltool.Repair(g.Stdout(), c.Dir, c.Apply))
 }
 
-// toolError turns the errors that mean "wrong directory" into clear exits:
-// a WAL an engine holds (1, naming whom to stop) and a directory that holds
-// no WAL (2, a usage error that lists the WALs below it).
+// toolError turns the wal tools' errors into exits: damage (1), a
+// directory that holds no WAL (2, a usage error that lists the WALs
+// below it), a WAL an engine holds (3, naming whom to stop), and anything
+// else that kept the tool from reading the WAL (4).
 func toolError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var le *wal.LockedError
 	var nw *wal.NotWALDirError
+	var de *waltool.DamagedError
 	switch {
+	case errors.As(err, &de):
+		return &exitError{code: exitWALDamaged, msg: "temblor: " + err.Error()}
 	case errors.As(err, &le):
 		who := "the engine that uses it"
 		if le.Pid > 0 {
 			who = fmt.Sprintf("process %d", le.Pid)
 		}
-		return &exitError{code: 1, msg: fmt.Sprintf("temblor: %v\n  hint: the wal tools work offline, on a WAL no engine holds: stop %s first", err, who)}
+		return &exitError{code: exitWALInUse, msg: fmt.Sprintf("temblor: %v\n  hint: the wal tools work offline, on a WAL no engine holds: stop %s first", err, who)}
 	case errors.As(err, &nw):
-		return &exitError{code: 2, msg: "temblor: " + err.Error()}
+		return &exitError{code: exitUsage, msg: "temblor: " + err.Error()}
 	}
-	return err
+	return &exitError{code: exitWALError, msg: "temblor: " + err.Error()}
 }

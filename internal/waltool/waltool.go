@@ -14,8 +14,21 @@ import (
 	"github.com/temblor-dev/temblor/internal/wal"
 )
 
+// DamagedError says that a WAL has findings (damage, missing records): a
+// tool that did its work on it (export) still returns it, so that callers
+// notice.
+type DamagedError struct {
+	Dir         string
+	Findings    int
+	LostRecords uint64
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("%s is damaged: %d findings, %d undelivered records lost", e.Dir, e.Findings, e.LostRecords)
+}
+
 // Inspect prints a WAL's segments, sequence range, acked cursor, sizes and
-// any damage found.
+// every finding: segment, byte range, sequence range and records lost.
 func Inspect(w io.Writer, dir string, jsonOut bool) error {
 	rep, err := wal.InspectDir(dir, nil)
 	if err != nil {
@@ -37,22 +50,29 @@ func Inspect(w io.Writer, dir string, jsonOut bool) error {
 	for _, s := range rep.Segments {
 		fmt.Fprintf(w, "  %s  seq %d..%d  %d records  %d data bytes  %d file bytes", s.Name, s.First, s.Last, s.Records, s.DataBytes, s.FileBytes)
 		if s.Damage != nil {
-			fmt.Fprintf(w, "  DAMAGED at offset %d: %s", s.Damage.Offset, s.Damage.Reason)
+			w.Write([]byte("  DAMAGED"))
 		}
 		fmt.Fprintln(w)
+	}
+	if rep.Marker != "" {
+		fmt.Fprintf(w, "marker:     %s\n", rep.Marker)
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "note:       %s\n", n)
 	}
 	if rep.Healthy() {
 		fmt.Fprintln(w, "health:     ok")
-	} else {
-		fmt.Fprintln(w, "health:     problems found")
-		for _, p := range rep.Problems {
-			fmt.Fprintf(w, "  - %s\n", p)
-		}
+		return nil
 	}
+	fmt.Fprintf(w, "health:     damaged: %d findings, %d undelivered records lost\n", len(rep.Findings), rep.LostRecords)
+	printFindings(w, rep)
 	return nil
+}
+
+func printFindings(w io.Writer, rep *wal.Report) {
+	for _, x := range rep.Findings {
+		fmt.Fprintf(w, "  - [%s] %s\n", x.Kind, x)
+	}
 }
 
 // exported is one line of Export's output.
@@ -65,10 +85,12 @@ type exported struct {
 }
 
 // Export writes the records as JSON lines (lossless: base64 payloads), by
-// default only those not yet acknowledged.
-func Export(w io.Writer, dir string, from uint64, includeAcked bool) error {
+// default only those not yet acknowledged. On a damaged WAL it writes
+// every record that verifies, then lists what it could not (to warn) and
+// returns a *DamagedError.
+func Export(w io.Writer, warn io.Writer, dir string, from uint64, includeAcked bool) error {
 	enc := json.NewEncoder(w)
-	_, err := wal.InspectDir(dir, func(rep *wal.Report, seg string, rec wal.Record) error {
+	return ExportWith(warn, dir, func(rep *wal.Report, seg string, rec wal.Record) error {
 		isAcked := rec.Seq <= rep.Acked
 		if rec.Seq < from || (isAcked && !includeAcked) {
 			return nil
@@ -79,7 +101,21 @@ func Export(w io.Writer, dir string, from uint64, includeAcked bool) error {
 		}
 		return enc.Encode(line)
 	})
-	return err
+}
+
+// ExportWith calls fn for every record that verifies, then reports what
+// it skipped, as Export does.
+func ExportWith(warn io.Writer, dir string, fn func(rep *wal.Report, seg string, rec wal.Record) error) error {
+	rep, err := wal.InspectDir(dir, fn)
+	if err != nil {
+		return err
+	}
+	if rep.Healthy() {
+		return nil
+	}
+	fmt.Fprintf(warn, "temblor: %s is damaged; exported every record that verifies, and skipped (%d undelivered records lost):\n", dir, rep.LostRecords)
+	printFindings(warn, rep)
+	return &DamagedError{Dir: dir, Findings: len(rep.Findings), LostRecords: rep.LostRecords}
 }
 
 // Check verifies every record and reports whether the WAL is healthy.
@@ -99,14 +135,15 @@ func Check(w io.Writer, dir string) (bool, error) {
 		}
 		return true, nil
 	}
-	fmt.Fprintf(w, "damaged: %s: %d segments, %d verified records\n", dir, len(rep.Segments), n)
-	for _, p := range rep.Problems {
-		fmt.Fprintf(w, "  - %s\n", p)
-	}
+	fmt.Fprintf(w, "damaged: %s: %d segments, %d verified records, %d findings, %d undelivered records lost\n",
+		dir, len(rep.Segments), n, len(rep.Findings), rep.LostRecords)
+	printFindings(w, rep)
 	return false, nil
 }
 
-// Repair prints the repair plan and carries it out only when apply is set.
+// Repair prints the repair plan and carries it out only when apply is set;
+// after applying it checks the WAL again and says whether it is healthy
+// (a *DamagedError when not).
 func Repair(w io.Writer, dir string, apply bool) error {
 	plan, err := wal.RepairDir(dir, apply)
 	if err != nil {
@@ -124,5 +161,21 @@ func Repair(w io.Writer, dir string, apply bool) error {
 	for _, p := range plan {
 		fmt.Fprintf(w, "  %s %s\n", verb, p)
 	}
-	return nil
+	if !apply {
+		return nil
+	}
+	rep, err := wal.InspectDir(dir, nil)
+	if err != nil {
+		return err
+	}
+	if rep.Healthy() {
+		fmt.Fprintf(w, "checked: %s is healthy now\n", dir)
+		for _, note := range rep.Notes {
+			fmt.Fprintf(w, "  note: %s\n", note)
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "checked: %s still has findings:\n", dir)
+	printFindings(w, rep)
+	return &DamagedError{Dir: dir, Findings: len(rep.Findings), LostRecords: rep.LostRecords}
 }
