@@ -11,6 +11,7 @@ import (
 // with the server's registry by RegisterMetrics.
 var walMetrics = struct {
 	stored, emitted, acked, failed, dropped, refused *prometheus.CounterVec
+	lost                                             *prometheus.CounterVec
 	backlog, backlogBytes, inflight                  *prometheus.GaugeVec
 }{
 	stored: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "temblor", Subsystem: "wal",
@@ -25,6 +26,8 @@ var walMetrics = struct {
 		Name: "dropped_total", Help: "Events discarded by the overflow policy."}, []string{"pipeline", "operator", "policy"}),
 	refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "temblor", Subsystem: "wal",
 		Name: "refused_total", Help: "Events refused while full under the block policy (failed upstream)."}, []string{"pipeline", "operator"}),
+	lost: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "temblor", Subsystem: "wal",
+		Name: "lost_records_total", Help: "Undelivered records lost to damage in the WAL's files (failed checksums, truncated, emptied or missing files), found at start or while reading; each loss is logged with its segment, byte range and sequence range."}, []string{"pipeline", "operator"}),
 	backlog: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "temblor", Subsystem: "wal",
 		Name: "backlog_events", Help: "Events stored and not yet acknowledged."}, []string{"pipeline", "operator"}),
 	backlogBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "temblor", Subsystem: "wal",
@@ -41,5 +44,5 @@ func RegisterMetrics(reg prometheus.Registerer) {
 		return
 	}
 	m := walMetrics
-	reg.MustRegister(m.stored, m.emitted, m.acked, m.failed, m.dropped, m.refused, m.backlog, m.backlogBytes, m.inflight)
+	reg.MustRegister(m.stored, m.emitted, m.acked, m.failed, m.dropped, m.refused, m.lost, m.backlog, m.backlogBytes, m.inflight)
 }

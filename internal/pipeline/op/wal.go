@@ -84,7 +84,14 @@ type walOp struct {
 	mDroppedNew, mDroppedOld                     prometheus.Counter
 	mBacklog, mBacklogBytes, mInflight           prometheus.Gauge
 
-	failed error // the log cannot write; set once, until a restart
+	// The log cannot write (a full disk, an I/O error): failed holds the
+	// error until writeRetryAt, when storing is tried again; failedSince
+	// marks the episode until an append succeeds.
+	failed                    error
+	failedSince, writeRetryAt time.Time
+	writeBackoff              time.Duration
+	mLost                     prometheus.Counter
+	nLost                     uint64 // records lost to damage, counted in mLost
 	// totals for this instance, logged at Close
 	nStored, nEmitted, nAcked, nFailed, nRefused uint64
 	nDroppedInFlight                             uint64 // drop_oldest drops of events already sent
@@ -213,6 +220,7 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 		MaxBytes:     maxBytes,
 		Overflow:     overflow,
 		Logger:       env.Logger,
+		MarkerDir:    markerDir(env),
 	})
 	if err != nil {
 		var le *wal.LockedError
@@ -234,9 +242,8 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 		commits:  make(chan commitWait, 4096),
 		labels:   prometheus.Labels{"pipeline": env.Pipeline, "operator": env.Node},
 	}
-	if rep := log.Recovery(); len(rep.Losses) > 0 || rep.CursorFallback {
-		env.Logger.Warn("WAL recovered with losses or a rebuilt cursor; see `temblor wal inspect`", "dir", dir, "report", fmt.Sprintf("%+v", rep))
-	}
+	// What recovery found the log has logged itself, once; it is counted
+	// in temblor_wal_lost_records_total by updateGauges.
 	if st.Records > 0 {
 		env.Logger.Info("WAL re-sends the events not acknowledged before the restart", "dir", dir, "backlog", st.Records, "from_seq", w.next)
 	}
@@ -250,10 +257,20 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 	w.mBacklog = walMetrics.backlog.With(w.labels)
 	w.mBacklogBytes = walMetrics.backlogBytes.With(w.labels)
 	w.mInflight = walMetrics.inflight.With(w.labels)
+	w.mLost = walMetrics.lost.With(w.labels)
 	w.watchWG.Add(1)
 	go w.watch()
 	w.updateGauges()
 	return w, nil
+}
+
+// markerDir is where the WALs of a data directory keep their markers
+// (see wal.Options.MarkerDir); none without a data directory.
+func markerDir(env pipeline.OpEnv) string {
+	if env.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(env.DataDir, wal.MarkerDirName)
 }
 
 // defaultWALDir is <data-dir>/wal/<pipeline>/<instance>/<operator>: one
@@ -329,6 +346,10 @@ func (w *walOp) append(c *pipeline.Context, ev *event.Event, data []byte) error 
 	if err != nil {
 		return err
 	}
+	if !w.failedSince.IsZero() {
+		w.logger.Info("qos::wal can store events again", "wal", w.url, "after", time.Since(w.failedSince).Round(time.Millisecond).String())
+		w.failedSince = time.Time{}
+	}
 	w.mStored.Inc()
 	w.nStored++
 	w.pending = append(w.pending, pendingAppend{c: commit, id: ev.ID, transactional: ev.Transactional})
@@ -348,11 +369,19 @@ func (w *walOp) refuse(err error) error {
 
 // cannotWrite pauses the sources when the log cannot write (a full disk,
 // an I/O error) instead of failing every event that follows; what is
-// stored stays and is delivered after a restart.
+// stored stays and is delivered. Storing is tried again after a backoff
+// (OnSignal), so the sources resume by themselves once it works.
 func (w *walOp) cannotWrite(c *pipeline.Context, err error) {
 	if w.failed == nil {
 		w.failed = err
-		w.logger.Error("qos::wal cannot store events; pausing upstream until the engine is restarted with the problem fixed", "wal", w.url, "err", err)
+		if w.failedSince.IsZero() {
+			w.failedSince = time.Now()
+			w.writeBackoff = minRetryBackoff
+			w.logger.Error("qos::wal cannot store events; pausing upstream and retrying until it can", "wal", w.url, "err", err)
+		} else if w.writeBackoff *= 2; w.writeBackoff > maxRetryBackoff {
+			w.writeBackoff = maxRetryBackoff
+		}
+		w.writeRetryAt = time.Now().Add(w.writeBackoff)
 	}
 	w.trip(c)
 }
@@ -420,6 +449,9 @@ func (w *walOp) trip(c *pipeline.Context) {
 // emits stored events downstream.
 func (w *walOp) OnSignal(c *pipeline.Context) error {
 	w.ackDurable(c)
+	if w.failed != nil && !time.Now().Before(w.writeRetryAt) {
+		w.failed = nil // try again: the held events, or the sources' next, tell
+	}
 	if !w.full && w.overflow == wal.OverflowBlock && w.failed == nil && w.log.Room(0) != nil {
 		w.trip(c) // restarted at its cap
 	}
@@ -427,7 +459,9 @@ func (w *walOp) OnSignal(c *pipeline.Context) error {
 		w.storeHeld(c)
 		if len(w.held) == 0 && w.log.Room(0) == nil && w.belowResumeMark() {
 			w.full = false
-			w.logger.Info("qos::wal has room again: resuming upstream", "wal", w.url)
+			if w.failedSince.IsZero() { // else it says so once an append succeeds
+				w.logger.Info("qos::wal has room again: resuming upstream", "wal", w.url)
+			}
 			c.Upstream(event.Insight{Action: event.ActRestore, From: w.url})
 		}
 	}
@@ -587,6 +621,10 @@ func (w *walOp) updateGauges() {
 	w.mBacklog.Set(float64(st.Records))
 	w.mBacklogBytes.Set(float64(st.Bytes))
 	w.mInflight.Set(float64(len(w.inflight)))
+	if st.LostRecords > w.nLost {
+		w.mLost.Add(float64(st.LostRecords - w.nLost))
+		w.nLost = st.LostRecords
+	}
 	w.reportProgress(st)
 }
 
