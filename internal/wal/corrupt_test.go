@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -739,9 +738,13 @@ func FuzzScanSegment(f *testing.F) {
 				t.Fatalf("indexed record %d at %d does not verify: %v", 7+i, o, err)
 			}
 		}
-		if n != sr.records || sr.end > int64(len(b)) && len(b) >= segHeaderSize {
+		if n != sr.records || (len(b) >= segHeaderSize && sr.end > int64(len(b))) {
 			t.Fatalf("accounting: %d present, %d counted, end %d of %d", n, sr.records, sr.end, len(b))
 		}
-		sort.Slice(sr.bad, func(i, j int) bool { return sr.bad[i].off < sr.bad[j].off })
+		for i, x := range sr.bad {
+			if x.off < 0 || x.n < 0 || x.off+x.n > int64(len(b)) || (i > 0 && x.off < sr.bad[i-1].off+sr.bad[i-1].n) {
+				t.Fatalf("bad span %d (%d+%d) is out of order or outside the file of %d bytes", i, x.off, x.n, len(b))
+			}
+		}
 	})
 }

@@ -174,10 +174,12 @@ func propertyRun(rt *rapid.T, pol SyncPolicy, reopen func(*Log)) {
 // marks one unacked record acked at each reopen (the model owns the
 // watermark: it does not take the log's word for it).
 func TestPropertyCatchesASilentAck(t *testing.T) {
-	if f := flag.Lookup("rapid.nofailfile"); f != nil {
-		old := f.Value.String()
-		_ = f.Value.Set("true")
-		defer func() { _ = f.Value.Set(old) }()
+	for name, v := range map[string]string{"rapid.nofailfile": "true", "rapid.shrinktime": "200ms"} {
+		if f := flag.Lookup(name); f != nil {
+			old := f.Value.String()
+			_ = f.Value.Set(v)
+			defer func() { _ = f.Value.Set(old) }()
+		}
 	}
 	rec := &recorder{T: t}
 	rapid.Check(rec, func(rt *rapid.T) {

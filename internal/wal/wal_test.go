@@ -314,7 +314,7 @@ func TestGroupCommitCoversConcurrentAppends(t *testing.T) {
 // the log writes again by itself, and what was durable before is intact.
 func TestWriteErrorFailsCommitsThenResumes(t *testing.T) {
 	fs := newMemFS()
-	l := mustOpen(t, "/w", Options{FS: fs})
+	l := mustOpen(t, "/w", Options{FS: fs, SegmentSize: 4096})
 	defer l.Close()
 	_, _, c, _ := l.Append([]byte("ok"))
 	if err := c.Wait(context.Background()); err != nil {
@@ -342,9 +342,10 @@ func TestWriteErrorFailsCommitsThenResumes(t *testing.T) {
 		t.Fatalf("records after the failure: %v", recs)
 	}
 	_ = l.Close()
-	l = mustOpen(t, "/w", Options{FS: fs})
-	if recs := readAll(t, l); len(recs) != 2 || string(recs[1].Data) != "again" || len(l.Recovery().Losses) > 0 {
-		t.Fatalf("after reopen: %v %v", recs, l.Recovery().Losses)
+	l2 := mustOpen(t, "/w", Options{FS: fs, SegmentSize: 4096})
+	defer l2.Close()
+	if recs := readAll(t, l2); len(recs) != 2 || string(recs[1].Data) != "again" || len(l2.Recovery().Losses) > 0 {
+		t.Fatalf("after reopen: %v %v", recs, l2.Recovery().Losses)
 	}
 }
 
