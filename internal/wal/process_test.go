@@ -176,7 +176,7 @@ func crashCycles(t *testing.T, cycles int) {
 	msg := fmt.Sprintf("%d kill -9 cycles: %d records reported durable (at least %d per cycle), %d checks of unacked durable records, all present with their bytes",
 		cycles, len(reported), perCycleMin, checked)
 	t.Log(msg)
-	fmt.Println("TestKill9Child:", msg)
+	fmt.Println(t.Name()+":", msg)
 }
 
 func TestKill9Child(t *testing.T) {

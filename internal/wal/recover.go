@@ -272,7 +272,11 @@ func (d *dirScan) walk() {
 	var trail *trailing
 	for i, s := range d.segs {
 		sr := d.scans[i]
-		if sr.hdrErr != nil {
+		// A newest segment that was created (renamed from the spare) but
+		// never written, all zeros, is what a crash right after a rotation
+		// leaves: nothing to report (Open removes it).
+		fresh := i == len(d.segs)-1 && sr.hdrZero && len(sr.offs) == 0 && len(sr.bad) == 0
+		if sr.hdrErr != nil && !fresh {
 			d.findings = append(d.findings, Loss{Kind: LossHeader, Segment: s.name, Offset: 0, Bytes: min(segHeaderSize, sr.size),
 				Reason: "segment header: " + strings.TrimPrefix(sr.hdrErr.Error(), ErrCorrupt.Error()+": ") +
 					fmt.Sprintf("; its records are recovered with seq %d from the file name", s.first)})

@@ -27,6 +27,7 @@ type scanResult struct {
 	size     int64
 	hdr      segHeader // valid when hdrErr is nil
 	hdrErr   error
+	hdrZero  bool // the header is all zeros: the file was never written
 	offs     []uint32 // offset of seq base+i; holeOff where it did not verify
 	end      int64    // just past the last verified record (segHeaderSize if none)
 	bad      []badSpan
@@ -242,6 +243,8 @@ func scanSegment(f File, base, limit uint64) (*scanResult, error) {
 		hb := w.at(0, segHeaderSize)
 		if hb == nil {
 			res.hdrErr = fmt.Errorf("reading the header: %w", w.err)
+		} else if res.hdrZero = allZero(hb); res.hdrZero {
+			res.hdrErr = fmt.Errorf("%w: segment header is all zeros (never written, or wiped)", ErrCorrupt)
 		} else if res.hdr, res.hdrErr = decodeSegHeader(hb); res.hdrErr == nil && res.hdr.first != base {
 			res.hdrErr = fmt.Errorf("%w: header says the segment starts at seq %d, its name at %d", ErrCorrupt, res.hdr.first, base)
 		}
