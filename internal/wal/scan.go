@@ -27,7 +27,7 @@ type scanResult struct {
 	size     int64
 	hdr      segHeader // valid when hdrErr is nil
 	hdrErr   error
-	hdrZero  bool // the header is all zeros: the file was never written
+	hdrZero  bool     // the header is all zeros: the file was never written
 	offs     []uint32 // offset of seq base+i; holeOff where it did not verify
 	end      int64    // just past the last verified record (segHeaderSize if none)
 	bad      []badSpan
