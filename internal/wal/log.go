@@ -204,12 +204,27 @@ func (l *Log) recover() error {
 	if err != nil {
 		return err
 	}
+	nsegs := 0
 	for _, n := range names {
 		// A spare or a temporary file may be half-made: start again.
 		if strings.HasSuffix(n, ".tmp") || strings.HasSuffix(n, ".repair") {
 			_ = l.fs.Remove(join(l.dir, n))
 		}
+		if _, ok := parseSegName(n); ok {
+			nsegs++
+		}
 	}
+	// Every record is verified before delivery starts: say so when that
+	// takes a while (about a second per GiB).
+	start := time.Now()
+	if nsegs >= 8 {
+		l.log.Info("wal: verifying the stored records before delivery", "segments", nsegs)
+	}
+	defer func() {
+		if el := time.Since(start); el >= time.Second {
+			l.log.Info("wal: stored records verified", "segments", nsegs, "took", el.Round(time.Millisecond).String())
+		}
+	}()
 	d, err := scanDir(l.fs, l.dir, l.markerPath, true, func(name string) (File, error) {
 		return l.fs.OpenFile(join(l.dir, name), os.O_RDWR)
 	})
