@@ -105,3 +105,32 @@ func TestRunModulePath(t *testing.T) {
 		t.Fatalf("without a module path: exit %d %s", code, errs)
 	}
 }
+
+// server run --validate compiles pipelines with the module path, so a
+// module is found (and a missing one is a load-time error).
+func TestServerRunModulePath(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "mods/tag.tremor", "fn label(e) with {\"tagged\": e} end;\n")
+	cfg := t.TempDir()
+	b, err := os.ReadFile("../../testdata/config/trickle_syntax/binding.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, cfg, "binding.yaml", string(b))
+	for _, f := range []string{"metronome.yaml", "ws.yaml"} {
+		b, err := os.ReadFile("../../testdata/config/trickle_syntax/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, cfg, f, string(b))
+	}
+	write(t, cfg, "main.trickle", "use tag;\nselect tag::label(event) from in into out;\n")
+	code, out, errs := runCLI(t, "server", "run", "--validate", "--data-dir", t.TempDir(), "--module-path", filepath.Join(dir, "mods"), "-f", cfg)
+	if code != 0 || !strings.HasPrefix(out, "ok:") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "server", "run", "--validate", "--data-dir", t.TempDir(), "-f", cfg)
+	if code != 2 || !strings.Contains(errs, "Module `tag` not found") {
+		t.Fatalf("without --module-path: exit %d\n%s", code, errs)
+	}
+}

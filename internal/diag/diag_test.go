@@ -98,3 +98,60 @@ func TestClosest(t *testing.T) {
 		t.Errorf("no candidates: %q", got)
 	}
 }
+
+// Tremor's highlighter layout: segments (re-rendered tokens), an unfinished
+// token shown where the tokens stop, multi-line spans underlined on their
+// last line, the "Error in FILE" heading for included files, a warning.
+func TestRenderTremorSegments(t *testing.T) {
+	segs := []Segment{
+		{Line: 1, EndLine: 1, Text: "let"}, {Line: 1, EndLine: 1, Text: " "}, {Line: 1, EndLine: 1, Text: "x"},
+		{Line: 1, EndLine: 1, Text: " "}, {Line: 1, EndLine: 1, Text: "="}, {Line: 1, EndLine: 1, Text: " "},
+	}
+	d := &Diagnostic{
+		Span:    Span{Start: Pos{Line: 1, Col: 9}, End: Pos{Line: 1, Col: 14}},
+		Outer:   Span{Start: Pos{Line: 0, Col: 9}, End: Pos{Line: 3, Col: 14}},
+		Msg:     "It looks like you forgot to terminate a string with a closing '\"'",
+		Display: segs,
+		Token:   &Unfinished{Line: 1, Text: `"abc;`},
+		Src:     []byte("let x = \"abc;\n"),
+	}
+	want := "Error: \n    1 | let x = \"abc;\n      |         ^^^^^ It looks like you forgot to terminate a string with a closing '\"'\n"
+	if got := d.RenderTremor(); got != want {
+		t.Fatalf("unfinished token:\n%q\nwant\n%q", got, want)
+	}
+
+	lines := []Segment{
+		{Line: 1, EndLine: 1, Text: "match true of\n"}, {Line: 2, EndLine: 2, Text: "  case 1 => 1\n"},
+		{Line: 3, EndLine: 3, Text: "end\n"},
+	}
+	w := &Diagnostic{Severity: Warning, Span: Span{Start: Pos{Line: 1, Col: 1}, End: Pos{Line: 3, Col: 4}},
+		Outer: Span{Start: Pos{Line: 1, Col: 1}, End: Pos{Line: 3, Col: 4}}, Msg: "no default", Display: lines}
+	want = "Warning: \n    1 | match true of\n    2 |   case 1 => 1\n    3 | end\n      | ^^^ no default\n"
+	if got := w.RenderTremor(); got != want {
+		t.Fatalf("multi-line warning:\n%q\nwant\n%q", got, want)
+	}
+
+	inc := &Diagnostic{File: "lib/m.tremor", Included: true, Span: Span{Start: Pos{Line: 2, Col: 3}, End: Pos{Line: 2, Col: 6}},
+		Msg: "bad", Display: []Segment{{Line: 1, EndLine: 1, Text: "x\n"}, {Line: 2, EndLine: 2, Text: "  abc\n"}}}
+	want = "Error in lib/m.tremor:2:3 \n    2 |   abc\n      |   ^^^ bad\n"
+	if got := inc.RenderTremor(); got != want {
+		t.Fatalf("included:\n%q\nwant\n%q", got, want)
+	}
+	if got := inc.Render(); !strings.HasPrefix(got, "Error: lib/m.tremor:2:3\n") {
+		t.Fatalf("user render heading: %q", got)
+	}
+
+	none := &Diagnostic{Msg: "function f already defined.", Display: lines}
+	if got := none.RenderTremor(); got != "Error: \n      | ^ function f already defined.\n" {
+		t.Fatalf("no context: %q", got)
+	}
+
+	// A heredoc opening advances the line without a gutter of its own.
+	hd := &Diagnostic{Span: Span{Start: Pos{Line: 3, Col: 1}, End: Pos{Line: 3, Col: 2}}, Msg: "m",
+		Display: []Segment{{Line: 1, EndLine: 1, Text: "\"\"\"\n", Advance: 1}, {Line: 2, EndLine: 2, Text: "a\n"},
+			{Line: 3, EndLine: 3, Text: "\"\"\""}},
+		Outer: Span{Start: Pos{Line: 1}, End: Pos{Line: 3}}}
+	if got := hd.RenderTremor(); got != "Error: \n    1 | \"\"\"\na\n    3 | \"\"\"\n      | ^ m\n" {
+		t.Fatalf("heredoc: %q", got)
+	}
+}

@@ -49,6 +49,9 @@ func Build(q *lang.Query, url string, env BuildEnv) (*Pipeline, error) {
 		p.closeOperators()
 		return nil, err
 	}
+	for _, w := range q.Warnings() {
+		env.Logger.Warn("pipeline "+url+": "+w.Msg, "at", w.Where(), "source", strings.TrimRight(w.Render(), "\n"))
+	}
 	return p, nil
 }
 
