@@ -81,10 +81,11 @@ func (d *Diagnostic) render(user bool) string {
 		}
 		segs = lineSegments(d.Src, user)
 	} else if user {
-		// Shown to a person: a tab is one column, so it is shown as one.
+		// Shown to a person: a tab is one column, so it is shown as one,
+		// and a carriage return would move the cursor.
 		c := make([]Segment, len(segs))
 		for i, s := range segs {
-			s.Text = strings.ReplaceAll(s.Text, "\t", " ")
+			s.Text = strings.ReplaceAll(strings.ReplaceAll(s.Text, "\t", " "), "\r", "")
 			c[i] = s
 		}
 		segs = c

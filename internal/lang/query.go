@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"sync"
+
 	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
 	"github.com/temblor-dev/temblor/internal/lang/ast"
@@ -45,8 +47,11 @@ func (q *Query) Err(outer, inner ast.Span, msg, hint string) *diag.Diagnostic {
 // Const evaluates a parameter that must be constant.
 func (q *Query) Const(e ast.Expr) (event.Value, error) { return q.c.Const(q.Src, nil, e) }
 
-// Expr is a compiled expression of a query.
-type Expr struct{ x vm.Expr }
+// Expr is a compiled expression of a query, safe for concurrent use.
+type Expr struct {
+	x    vm.Expr
+	pool sync.Pool // of *runState
+}
 
 // Expr compiles an expression (no local variables; stmt is the statement
 // it belongs to, shown around errors).
@@ -60,18 +65,27 @@ func (q *Query) Expr(e ast.Expr, stmt ast.Span) (*Expr, error) {
 
 // Eval evaluates the expression against an event.
 func (e *Expr) Eval(env Env) (event.Value, error) {
-	var nullMeta, nullState event.Value
+	rs, _ := e.pool.Get().(*runState)
+	if rs == nil {
+		rs = &runState{}
+	}
 	if env.Meta == nil {
-		env.Meta = &nullMeta
+		rs.nullMeta = nil
+		env.Meta = &rs.nullMeta
 	}
 	if env.State == nil {
-		env.State = &nullState
+		rs.state = nil
+		env.State = &rs.state
 	}
 	if env.Ctx == nil {
-		env.Ctx = &stdlib.Ctx{}
+		rs.ctx = stdlib.Ctx{}
+		env.Ctx = &rs.ctx
 	}
-	f := &vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Ctx: env.Ctx}
-	return e.x.Eval(f)
+	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Ctx: env.Ctx}
+	v, err := e.x.Eval(&rs.frame)
+	rs.frame = vm.Frame{}
+	e.pool.Put(rs)
+	return v, err
 }
 
 // Extent is the expression's span.
