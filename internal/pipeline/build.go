@@ -390,12 +390,13 @@ func listOrNone(s []string) string {
 }
 
 // langError is a script or select failing on an event: its message is
-// the rendered diagnostic, as Tremor put it into the error event.
+// the rendered diagnostic (as Tremor put it into the error event, with
+// the file and position in the heading).
 type langError struct{ err error }
 
 func (e *langError) Error() string {
 	if l := diag.As(e.err); len(l) == 1 {
-		return l[0].RenderTremor()
+		return strings.TrimRight(l[0].Render(), "\n")
 	}
 	return e.err.Error()
 }
