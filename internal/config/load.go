@@ -224,7 +224,40 @@ func (l *loader) loadFile(f string) {
 		if len(doc.Content) == 0 {
 			continue
 		}
-		l.loadDoc(&decoder{file: f}, resolve(doc.Content[0]))
+		d := &decoder{file: f}
+		d.duplicateKeys(&doc, map[*yaml.Node]bool{})
+		l.loadDoc(d, resolve(doc.Content[0]))
+	}
+}
+
+// duplicateKeys reports every key that appears twice in one mapping, with
+// both places: YAML keeps the last value without a word, so a config that
+// sets a field twice would silently lose the first. Merge keys (`<<`) are
+// not keys of their own; an alias is checked where its anchor is defined.
+func (d *decoder) duplicateKeys(n *yaml.Node, seen map[*yaml.Node]bool) {
+	if n == nil || seen[n] {
+		return
+	}
+	seen[n] = true
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			d.duplicateKeys(c, seen)
+		}
+	case yaml.MappingNode:
+		first := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.ShortTag() != "!!merge" {
+				if prev, dup := first[k.Value]; dup {
+					d.errorf(k, "remove one of them (or, for a list of links, merge their targets into one list)",
+						"key `%s` appears twice in this mapping (first at %s); YAML would silently keep only this last one", k.Value, d.pos(prev))
+				} else {
+					first[k.Value] = k
+				}
+			}
+			d.duplicateKeys(n.Content[i+1], seen)
+		}
 	}
 }
 

@@ -25,6 +25,8 @@ type BuildEnv struct {
 	Options Options
 	// Validate builds the graph for checking only (see OpEnv.Validate).
 	Validate bool
+	// Claim is handed to the operators (see OpEnv.Claim).
+	Claim func(resource, who string) (prev string, ok bool)
 }
 
 // Implicit streams of every pipeline.
@@ -199,7 +201,7 @@ func (b *builder) createOperator(s *ast.CreateOperator) error {
 	}
 	n := &node{id: s.ID.Name, kind: nodeOperator}
 	b.addNode(n)
-	op, err := spec.New(OpEnv{Pipeline: b.p.url, Node: s.ID.Name, DataDir: b.env.DataDir, Logger: n.log, Metrics: b.env.Metrics, Validate: b.env.Validate}, prm)
+	op, err := spec.New(OpEnv{Pipeline: b.p.url, Node: s.ID.Name, DataDir: b.env.DataDir, Logger: n.log, Metrics: b.env.Metrics, Validate: b.env.Validate, Claim: b.env.Claim}, prm)
 	if err != nil {
 		delete(b.p.nodes, s.ID.Name)
 		return err

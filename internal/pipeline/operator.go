@@ -124,6 +124,16 @@ func (p *Params) Errorf(name, format string, args ...any) error {
 	return p.src.Diag(where, where, fmt.Sprintf("%s operator %s: %s", p.Kind, p.Defn, fmt.Sprintf(format, args...)), "")
 }
 
+// Where is the position (file:line:col) of param name, or of the
+// definition when name was not given: for messages that refer to it.
+func (p *Params) Where(name string) string {
+	where, ok := p.pos[name]
+	if !ok {
+		where = p.where
+	}
+	return fmt.Sprintf("%s:%d:%d", p.src.Name, where.Start.Line, where.Start.Col)
+}
+
 // Has reports whether name was given.
 func (p *Params) Has(name string) bool { _, ok := p.Values[name]; return ok }
 
@@ -216,6 +226,11 @@ type OpEnv struct {
 	// Validate is set by `--validate`: check the parameters and return an
 	// operator that will never run, without touching disk or network.
 	Validate bool
+	// Claim reserves a resource that only one operator instance of the
+	// deployment may use (e.g. "wal dir /var/lib/x"), for who (a
+	// description with its position). It reports the earlier claimant when
+	// the resource is taken. Nil: nothing to check against.
+	Claim func(resource, who string) (prev string, ok bool)
 }
 
 // OperatorSpec describes an operator kind such as "qos::wal".

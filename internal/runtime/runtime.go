@@ -58,6 +58,17 @@ type Runtime struct {
 	srcOrder  []string
 	sinkOrder []string
 	pipeOrder []string
+	// claims: resources that one operator instance alone may use (a WAL's
+	// directory) → who claimed it first; pipeEdges: pipeline → pipeline
+	// links, for the cycle check.
+	claims    map[string]string
+	pipeEdges map[string][]pipeEdge
+}
+
+// pipeEdge is a link from one pipeline instance's port to another's input.
+type pipeEdge struct {
+	port, to string
+	pos      config.Pos
 }
 
 // Build parses the deployment's pipelines, instantiates every artefact that
@@ -78,7 +89,8 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 		}
 	}
 	r := &Runtime{opts: opts, log: opts.Logger, m: newMetrics(opts.Registry),
-		sources: map[string]*sourceRunner{}, sinks: map[string]*sinkRunner{}, pipes: map[string]*pipeline.Pipeline{}}
+		sources: map[string]*sourceRunner{}, sinks: map[string]*sinkRunner{}, pipes: map[string]*pipeline.Pipeline{},
+		claims: map[string]string{}, pipeEdges: map[string][]pipeEdge{}}
 	defer func() {
 		if err != nil {
 			r.closeAll()
@@ -128,6 +140,9 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 			}
 		}
 	}
+	if err := r.checkCycles(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -173,6 +188,14 @@ func (r *Runtime) link(l config.Link, params map[string]string, queries map[stri
 				return ae.err // about the artefact itself, positioned there
 			}
 			return fmt.Errorf("%s: link %s -> %s: %w", l.Pos, from.Raw, to.Raw, err)
+		}
+		if from.Kind == "pipeline" && to.Kind == "pipeline" {
+			pos := t.Pos
+			if pos.Line == 0 {
+				pos = l.Pos
+			}
+			fu := instanceURL(from)
+			r.pipeEdges[fu] = append(r.pipeEdges[fu], pipeEdge{port: from.Port, to: instanceURL(to), pos: pos})
 		}
 	}
 	return nil
@@ -317,7 +340,7 @@ func (r *Runtime) pipeline(u config.PortURL, queries map[string]*lang.Query) (*p
 		sort.Strings(known)
 		return nil, fmt.Errorf("pipeline %q was not loaded (loaded: %s)", u.ID, strings.Join(known, ", "))
 	}
-	p, err := pipeline.Build(q, url, pipeline.BuildEnv{DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline, Validate: r.opts.Validate})
+	p, err := pipeline.Build(q, url, pipeline.BuildEnv{Claim: r.claim, DataDir: r.opts.DataDir, Logger: r.log, Metrics: r.opts.Registry, Options: r.opts.Pipeline, Validate: r.opts.Validate})
 	if err != nil {
 		return nil, &artefactError{prettyLangError(err)}
 	}

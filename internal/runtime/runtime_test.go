@@ -222,7 +222,7 @@ func TestTutorialFlow(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error)
 			go func() { done <- rt.Run(ctx) }()
-			waitUntil(t, 10*time.Second, "20 events", func() bool { return peer.count() >= 20 })
+			waitUntil(t, 30*time.Second, "20 events", func() bool { return peer.count() >= 20 })
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatal(err)
@@ -243,7 +243,7 @@ func TestSinkOutage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- rt.Run(ctx) }()
-	waitUntil(t, 10*time.Second, "10 events", func() bool { return peer.count() >= 10 })
+	waitUntil(t, 30*time.Second, "10 events", func() bool { return peer.count() >= 10 })
 	// Let the offramp write events the peer never reads (10 ms interval:
 	// a few dozen), awaiting a pong that will not come.
 	peer.pause()
@@ -252,13 +252,13 @@ func TestSinkOutage(t *testing.T) {
 	open := func() float64 {
 		return testutil.ToFloat64(rt.m.breaker.WithLabelValues("/offramp/ws/01"))
 	}
-	waitUntil(t, 10*time.Second, "the breaker to open", func() bool { return open() == 1 })
+	waitUntil(t, 30*time.Second, "the breaker to open", func() bool { return open() == 1 })
 	time.Sleep(300 * time.Millisecond)
 	before := peer.count()
 	peer2 := startPeer(t, peer.addr)
 	defer peer2.kill()
-	waitUntil(t, 10*time.Second, "the breaker to close", func() bool { return open() == 0 })
-	waitUntil(t, 10*time.Second, "delivery to resume", func() bool { return peer2.count() >= 30 })
+	waitUntil(t, 30*time.Second, "the breaker to close", func() bool { return open() == 0 })
+	waitUntil(t, 30*time.Second, "delivery to resume", func() bool { return peer2.count() >= 30 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -308,7 +308,7 @@ func TestOrphanWALIsReported(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- rt.Run(ctx) }()
-	waitUntil(t, 10*time.Second, "the orphan warning", func() bool { return strings.Contains(logs.String(), "holds undelivered events") })
+	waitUntil(t, 30*time.Second, "the orphan warning", func() bool { return strings.Contains(logs.String(), "holds undelivered events") })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

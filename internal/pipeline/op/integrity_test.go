@@ -15,7 +15,7 @@ import (
 // few seconds: a pipeline goroutine stuck in a loop never does.
 func responsive(t *testing.T, h *harness, what string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := h.p.Sync(ctx); err != nil {
 		t.Fatalf("the pipeline is not responsive %s: %v", what, err)
@@ -77,7 +77,7 @@ select event from w into out;
 	go func() { h.stop(t); close(stopped) }()
 	select {
 	case <-stopped:
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("the pipeline did not stop")
 	}
 	var first []int64

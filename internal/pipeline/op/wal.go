@@ -204,6 +204,19 @@ func newWAL(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			dir = abs
 		}
 	}
+	if env.Claim != nil {
+		// Two WALs in one directory would each take the other's records
+		// and cursor for its own: refused at load, before anything opens
+		// (also with --validate).
+		key := filepath.Clean(dir)
+		if abs, err := filepath.Abs(key); err == nil {
+			key = abs
+		}
+		who := fmt.Sprintf("qos::wal `%s` of %s (%s)", env.Node, env.Pipeline, p.Where("dir"))
+		if prev, ok := env.Claim("wal dir "+key, who); !ok {
+			return nil, p.Errorf("dir", "in %s, the WAL directory %s is already used by %s; two WALs cannot share a directory: give each its own `dir`, or leave `dir` out (each pipeline instance then gets its own under --data-dir)", env.Pipeline, key, prev)
+		}
+	}
 	if env.Validate {
 		// Checked, not opened: a running engine may hold the directory.
 		return passthrough{}, nil
