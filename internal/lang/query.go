@@ -49,18 +49,19 @@ func (q *Query) Const(e ast.Expr) (event.Value, error) { return q.c.Const(q.Src,
 
 // Expr is a compiled expression of a query, safe for concurrent use.
 type Expr struct {
-	x    vm.Expr
-	pool sync.Pool // of *runState
+	x      vm.Expr
+	locals int       // slots of the names comprehensions and patterns bind
+	pool   sync.Pool // of *runState
 }
 
 // Expr compiles an expression (no local variables; stmt is the statement
 // it belongs to, shown around errors).
 func (q *Query) Expr(e ast.Expr, stmt ast.Span) (*Expr, error) {
-	x, err := q.c.Expr(q.Src, nil, e, stmt)
+	x, n, err := q.c.Expr(q.Src, nil, e, stmt)
 	if err != nil {
 		return nil, err
 	}
-	return &Expr{x: x}, nil
+	return &Expr{x: x, locals: n}, nil
 }
 
 // Eval evaluates the expression against an event.
@@ -81,9 +82,16 @@ func (e *Expr) Eval(env Env) (event.Value, error) {
 		rs.ctx = stdlib.Ctx{}
 		env.Ctx = &rs.ctx
 	}
-	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Ctx: env.Ctx}
+	locals := rs.frame.Locals
+	if locals == nil && e.locals > 0 {
+		locals = vm.NewLocals(e.locals)
+	}
+	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx}
 	v, err := e.x.Eval(&rs.frame)
-	rs.frame = vm.Frame{}
+	if locals != nil {
+		vm.ResetLocals(locals)
+	}
+	rs.frame = vm.Frame{Locals: locals}
 	e.pool.Put(rs)
 	return v, err
 }

@@ -91,3 +91,44 @@ func TestQueryErrors(t *testing.T) {
 		}
 	}
 }
+
+// A comprehension's and a pattern's names are allowed in a select (they
+// are not local variables of the query), and evaluate in slots of the
+// expression's own frame, reset between events.
+func TestQueryExprBindings(t *testing.T) {
+	cases := []struct{ src, in, want string }{
+		{`select {"test": for [1,2] of case (i,d) => {"i":i,"d":d} end} from in into out;`, `null`,
+			`{"test":[{"i":0,"d":1},{"i":1,"d":2}]}`},
+		{`select match event of case r = %{present a} => r.a case _ => "none" end from in into out;`, `{"a":7}`, `7`},
+		{`select for event of case (k, v) => k end from in into out;`, `{"x":1}`, `["x"]`},
+	}
+	for _, c := range cases {
+		q, err := ParseQuery("q.trickle", []byte(c.src), Options{})
+		if err != nil {
+			t.Fatal(renderAll(err))
+		}
+		for _, s := range q.AST.Stmts {
+			sel, ok := s.(*ast.Select)
+			if !ok {
+				continue
+			}
+			x, err := q.Expr(sel.Target, sel.Span)
+			if err != nil {
+				t.Fatalf("%s: %s", c.src, renderAll(err))
+			}
+			for i := 0; i < 3; i++ {
+				ev, err := event.ParseJSON([]byte(c.in))
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, err := x.Eval(Env{Data: &ev})
+				if err != nil {
+					t.Fatalf("%s: %s", c.src, renderAll(err))
+				}
+				if got := JSON(v); got != c.want {
+					t.Fatalf("%s: got %s, want %s", c.src, got, c.want)
+				}
+			}
+		}
+	}
+}

@@ -202,7 +202,9 @@ func newScope(top bool) *scope {
 	return &scope{slots: map[string]int{}, top: top, canEmit: top}
 }
 
-func shadowName(i int) string { return fmt.Sprintf(" __SHADOW %d__ ", i) }
+const shadowPrefix = " __SHADOW "
+
+func shadowName(i int) string { return fmt.Sprintf("%s%d__ ", shadowPrefix, i) }
 
 // slot is the slot of a local name (allocated on first mention).
 func (s *scope) slot(name string) int {

@@ -56,33 +56,41 @@ func (u *unit) stmt(sc *scope, e ast.Expr, tail bool) vm.Stmt {
 	return &vm.Imut{X: u.expr(sc, e, tail)}
 }
 
-// let compiles `let PATH = VALUE`.
+// let compiles `let PATH = VALUE`. An assignment that can never succeed
+// (to `$` itself, to a constant, into an array) is, as in Tremor, an error
+// of every event that reaches it; it is also warned about when compiled.
 func (u *unit) let(sc *scope, s *ast.Let) vm.Stmt {
 	target := u.path(sc, s.Path)
-	if tp, ok := target.(*vm.Path); ok {
-		switch {
-		case tp.Root == vm.RootConst, tp.Root == vm.RootArgs, tp.Root == vm.RootWindow, tp.Root == vm.RootGroup:
-			u.fail(expandLines(s.Span, 2), s.Span, fmt.Sprintf("Can't assign to the `%s` constant", tp.Name), "")
-		case tp.Root == vm.RootMeta && len(tp.Segs) == 0:
-			u.fail(expandLines(s.Span, 2), s.Span, "You are trying to assign to a value that isn't valid", "")
-		}
-		for _, sg := range tp.Segs {
-			if sg.Kind == vm.SegIndex || sg.Kind == vm.SegRange {
-				u.fail(s.Span, sg.Span, "It is not supported to assign value into an array", "")
-			}
-		}
-	}
 	var tp *vm.Path
 	switch t := target.(type) {
 	case *vm.Path:
 		tp = t
+		switch {
+		case tp.Root == vm.RootConst, tp.Root == vm.RootArgs, tp.Root == vm.RootWindow, tp.Root == vm.RootGroup:
+			u.warnAssign(expandLines(s.Span, 2), s.Span, fmt.Sprintf("Can't assign to the `%s` constant", tp.Name))
+		case tp.Root == vm.RootMeta && len(tp.Segs) == 0:
+			u.warnAssign(expandLines(s.Span, 2), s.Span, "You are trying to assign to a value that isn't valid")
+		}
+		for _, sg := range tp.Segs {
+			if sg.Kind == vm.SegIndex || sg.Kind == vm.SegRange {
+				u.warnAssign(s.Span, sg.Span, "It is not supported to assign value into an array")
+				break
+			}
+		}
 	case *vm.Local:
 		tp = &vm.Path{At: t.At, Root: vm.RootLocal, Slot: t.Slot, Name: t.Name}
-	case *vm.Literal:
-		// A constant read (folded).
-		u.fail(expandLines(s.Span, 2), s.Span, fmt.Sprintf("Can't assign to the `%s` constant", s.Path.Segments[0].Name()), "")
+	default:
+		// A constant's value (folded).
+		name := s.Path.Segments[0].Name()
+		u.warnAssign(expandLines(s.Span, 2), s.Span, fmt.Sprintf("Can't assign to the `%s` constant", name))
+		tp = &vm.Path{At: u.at(s.Path.Span), Root: vm.RootConst, Name: name}
 	}
 	return &vm.Let{At: u.at(s.Span), Target: tp, Value: u.stmt(sc, s.Value, false)}
+}
+
+// warnAssign warns of an assignment that fails for every event.
+func (u *unit) warnAssign(outer, inner diag.Span, msg string) {
+	u.warn(outer, inner, msg+" (this fails for every event)")
 }
 
 // expr compiles an expression without effects; constant parts are folded.
@@ -346,7 +354,33 @@ func (u *unit) path(sc *scope, p *ast.Path) vm.Expr {
 			return &vm.Local{At: vp.At, Slot: vp.Slot, Name: vp.Name}
 		}
 	}
+	if vp.Root == vm.RootConst && staticSegs(vp.Segs) {
+		// A constant's part (`a[a.key][0]`) is itself constant; one that
+		// does not exist stays an error of the run.
+		if v, err := vp.Eval(&vm.Frame{}); err == nil {
+			return &vm.Literal{At: vp.At, V: v}
+		}
+	}
 	return vp
+}
+
+// staticSegs reports whether every segment of a path is known at compile
+// time.
+func staticSegs(segs []*vm.Seg) bool {
+	for _, s := range segs {
+		switch s.Kind {
+		case vm.SegField, vm.SegIndex:
+		case vm.SegRange:
+			_, lo := s.X.(*vm.Literal)
+			_, hi := s.Hi.(*vm.Literal)
+			if !lo || !hi {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (u *unit) segment(sc *scope, s *ast.Segment) *vm.Seg {

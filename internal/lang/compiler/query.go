@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"strings"
+
 	"github.com/temblor-dev/temblor/internal/lang/ast"
 	"github.com/temblor-dev/temblor/internal/lang/source"
 	"github.com/temblor-dev/temblor/internal/lang/vm"
@@ -26,21 +28,27 @@ func (c *Compiler) QueryModules(q *ast.Query) error {
 }
 
 // Expr compiles an expression of a query in module mod (nil: the root).
-// Local variables are not allowed in it.
-func (c *Compiler) Expr(src *source.Source, mod *Module, e ast.Expr, where ast.Span) (vm.Expr, error) {
+// Local variables are not allowed in it; the names a comprehension or a
+// pattern binds are, in slots (the count is returned: an evaluation's
+// frame needs that many Locals).
+func (c *Compiler) Expr(src *source.Source, mod *Module, e ast.Expr, where ast.Span) (vm.Expr, int, error) {
 	if mod == nil {
 		mod = c.root
 	}
 	var x vm.Expr
+	var n int
 	err := c.run(func() {
 		u := c.unit(src, mod)
 		sc := newScope(false)
 		x = u.expr(sc, e, false)
-		if sc.n > 0 {
-			u.fail(where, e.Extent(), "Local variables are not allowed here", "")
+		for name := range sc.slots {
+			if !strings.HasPrefix(name, shadowPrefix) {
+				u.fail(where, e.Extent(), "Local variables are not allowed here", "")
+			}
 		}
+		n = sc.n
 	})
-	return x, err
+	return x, n, err
 }
 
 // Const evaluates an expression that must be constant (operator and
