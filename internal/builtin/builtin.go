@@ -11,6 +11,7 @@ import (
 
 	// Connectors.
 	_ "github.com/temblor-dev/temblor/internal/connector/blackhole"
+	_ "github.com/temblor-dev/temblor/internal/connector/blaster"
 	_ "github.com/temblor-dev/temblor/internal/connector/file"
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
 	_ "github.com/temblor-dev/temblor/internal/connector/stdio"

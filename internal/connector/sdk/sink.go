@@ -65,6 +65,15 @@ type Message struct {
 	Payloads [][]byte
 	// Meta is the event's metadata ($), for sinks that read it.
 	Meta event.Value
+	// Data is the event's value before encoding, for sinks that read
+	// values (exit, kv, postgres, cb); do not modify it.
+	Data event.Value
+	// IngestNS is when the event entered the engine (the blackhole's
+	// latency histogram).
+	IngestNS uint64
+
+	id event.EventID // set when tx
+	tx bool          // the event is transactional
 }
 
 // Batch is what a sink writes at once.
@@ -74,6 +83,18 @@ type Batch struct {
 	back  Upstream  // where the answers go
 	ids   event.IDs // of the transactional events
 	plain int       // messages of events that are not transactional
+
+	failed map[int]string // messages the sink failed on their own (Fail)
+}
+
+// Fail marks message i as not delivered, for a reason, while the rest of
+// the batch follows the batch's outcome (a kv command that could not run,
+// a cb offramp told to fail one event). Call it from Write.
+func (b *Batch) Fail(i int, reason string) {
+	if b.failed == nil {
+		b.failed = map[int]string{}
+	}
+	b.failed[i] = reason
 }
 
 // IDs are the IDs of the batch's transactional events (for tests and
@@ -101,6 +122,10 @@ type SinkOptions struct {
 	BackoffInitial, BackoffMax time.Duration
 	// Queue is how many batches may wait for the sink (default 4).
 	Queue int
+	// NoEncode: the sink reads Message.Data itself (exit, kv, postgres),
+	// so the runner does not run the codec and postprocessors and
+	// Message.Payloads is nil.
+	NoEncode bool
 }
 
 func (o *SinkOptions) defaults() {
@@ -151,6 +176,8 @@ type SinkRunner struct {
 	upMu sync.Mutex
 	ups  map[Upstream]struct{}
 
+	ctl control // replies, engine stop
+
 	// owned by the Run goroutine
 	connected    bool
 	unconfirmed  []*Batch
@@ -169,6 +196,9 @@ func NewSinkRunner(url, typ string, sink Sink, c codec.Codec, post []processor.S
 		in: make(chan *Batch, o.Queue), closing: make(chan struct{}), ups: map[Upstream]struct{}{},
 		log: slog.Default(), m: newSinkMetrics(nil, url)}
 	r.confirm, _ = sink.(Confirmer)
+	if c, ok := sink.(Controlled); ok {
+		c.SetControl(runnerControl{r})
+	}
 	if len(post) > 0 {
 		r.post = processor.NewChain(post)
 	}
@@ -246,7 +276,11 @@ func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) er
 	defer r.encMu.Unlock()
 	for i := range b.Events {
 		ev := &b.Events[i]
-		payloads, err := r.encodeLocked(ev, slots[i:], egress)
+		var payloads [][]byte
+		var err error
+		if !r.opts.NoEncode {
+			payloads, err = r.encodeLocked(ev, slots[i:], egress)
+		}
 		if err != nil {
 			r.m.encodeErrors.Inc()
 			if bad == nil {
@@ -258,7 +292,8 @@ func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) er
 			}
 			continue
 		}
-		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta})
+		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta, Data: ev.Data, IngestNS: ev.IngestNS,
+			id: ev.ID, tx: ev.Transactional})
 		if ev.Transactional {
 			out.ids.Add(event.Range(ev.ID))
 		} else {
@@ -308,9 +343,55 @@ func (r *SinkRunner) CloseInput() {
 }
 
 func (r *SinkRunner) ack(b *Batch) {
+	if len(b.failed) > 0 {
+		r.ackSome(b)
+		return
+	}
 	r.m.acked.Add(float64(len(b.Messages)))
 	if !b.ids.IsZero() && b.back != nil {
 		b.back.Contraflow(event.Insight{Action: event.ActAck, IDs: b.ids})
+	}
+}
+
+// ackSome acks a batch some of whose messages the sink failed itself.
+func (r *SinkRunner) ackSome(b *Batch) {
+	var acked event.IDs
+	failed := map[string]*event.IDs{} // by reason
+	plain, plainReason := 0, ""
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		reason, bad := b.failed[i]
+		if !bad {
+			r.m.acked.Inc()
+			if m.tx {
+				acked.Add(event.Range(m.id))
+			}
+			continue
+		}
+		r.m.failed.Inc()
+		if !m.tx {
+			plain++
+			plainReason = reason
+			continue
+		}
+		ids := failed[reason]
+		if ids == nil {
+			ids = &event.IDs{}
+			failed[reason] = ids
+		}
+		ids.Add(event.Range(m.id))
+	}
+	if b.back != nil {
+		if !acked.IsZero() {
+			b.back.Contraflow(event.Insight{Action: event.ActAck, IDs: acked})
+		}
+		for reason, ids := range failed {
+			b.back.Contraflow(event.Insight{Action: event.ActFail, IDs: *ids, Reason: reason})
+		}
+	}
+	if plain > 0 {
+		r.log.Warn("events not delivered (not transactional, so not re-sent; put a qos::wal before this offramp to keep them)",
+			"events", plain, "reason", plainReason)
 	}
 }
 

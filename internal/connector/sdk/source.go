@@ -89,6 +89,8 @@ type PullSource interface {
 	Read(ctx context.Context) (*Input, error)
 }
 
+func isStop(err error) bool { _, ok := StopCode(err); return ok }
+
 // Reconnector is a PullSource with a connection the runner re-establishes
 // (with backoff) when Read fails.
 type Reconnector interface {
@@ -190,7 +192,7 @@ func (r *SourceRunner) Run(ctx context.Context) error {
 	switch s := r.src.(type) {
 	case PushSource:
 		err := s.Run(ctx, r)
-		if ctx.Err() != nil && !errors.Is(err, ErrDone) {
+		if ctx.Err() != nil && !isStop(err) {
 			return nil
 		}
 		return err
@@ -225,12 +227,12 @@ func (r *SourceRunner) pull(ctx context.Context, s PullSource) error {
 			}
 		case ctx.Err() != nil:
 			return nil
-		case errors.Is(err, io.EOF), errors.Is(err, ErrDone):
+		case errors.Is(err, io.EOF):
 			r.endAll(ctx)
-			if errors.Is(err, ErrDone) {
-				return ErrDone
-			}
 			return nil
+		case isStop(err):
+			r.endAll(ctx)
+			return err
 		case rc != nil:
 			_ = rc.Disconnect()
 			if !r.reconnect(ctx, rc, bo, err) {
