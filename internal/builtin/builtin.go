@@ -12,6 +12,9 @@ import (
 	// Connectors.
 	_ "github.com/temblor-dev/temblor/internal/connector/blackhole"
 	_ "github.com/temblor-dev/temblor/internal/connector/blaster"
+	_ "github.com/temblor-dev/temblor/internal/connector/cb"
+	_ "github.com/temblor-dev/temblor/internal/connector/debug"
+	_ "github.com/temblor-dev/temblor/internal/connector/exit"
 	_ "github.com/temblor-dev/temblor/internal/connector/file"
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
 	_ "github.com/temblor-dev/temblor/internal/connector/stdio"

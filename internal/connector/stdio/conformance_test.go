@@ -1,6 +1,9 @@
 package stdio
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +55,7 @@ func TestStdoutConformance(t *testing.T) {
 	conformance.RunSink(t, conformance.Sink{
 		Type: "stdout", Ordered: true,
 		Start:      func(t *testing.T) conformance.SinkPeer { return redirect(t, &os.Stdout) },
-		BadConfigs: []conformance.BadConfig{{Config: "prefix: x\n", Pos: "5:7", Contains: "unknown field `prefix`"}},
+		BadConfigs: []conformance.BadConfig{{Config: "prefx: x\n", Pos: "5:7", Contains: "unknown field `prefx`"}, {Config: "prefix: [x]\n", Pos: "5:15", Contains: "must be a string"}},
 	})
 }
 
@@ -60,7 +63,7 @@ func TestStderrConformance(t *testing.T) {
 	conformance.RunSink(t, conformance.Sink{
 		Type: "stderr", Ordered: true,
 		Start:      func(t *testing.T) conformance.SinkPeer { return redirect(t, &os.Stderr) },
-		BadConfigs: []conformance.BadConfig{{Config: "raw: true\n", Pos: "5:7", Contains: "unknown field `raw`"}},
+		BadConfigs: []conformance.BadConfig{{Config: "raw: yes please\n", Pos: "5:12", Contains: "must be true or false"}},
 	})
 }
 
@@ -88,4 +91,29 @@ func TestStdinConformance(t *testing.T) {
 		},
 		BadConfigs: []conformance.BadConfig{{Config: "file: x\n", Pos: "5:7", Contains: "unknown field `file`"}},
 	})
+}
+
+// TestPrefixAndRaw: every payload is written as prefix, payload, newline;
+// a payload that is not text as a list of byte values unless raw.
+func TestPrefixAndRaw(t *testing.T) {
+	for _, c := range []struct {
+		cfg  writerConfig
+		want string
+	}{
+		{writerConfig{Prefix: ">>> "}, ">>> {\"a\":1}\n>>> [255, 0, 10]\n>>> line\n\n"},
+		{writerConfig{Prefix: "\\o/ ", Raw: true}, "\\o/ {\"a\":1}\n\\o/ \xff\x00\n\n\\o/ line\n\n"},
+	} {
+		var buf bytes.Buffer
+		w := &writer{w: bufio.NewWriter(&buf), prefix: c.cfg.Prefix, raw: c.cfg.Raw}
+		b := &sdk.Batch{Messages: []sdk.Message{
+			{Payloads: [][]byte{[]byte(`{"a":1}`), {0xff, 0, '\n'}}},
+			{Payloads: [][]byte{[]byte("line\n")}},
+		}}
+		if err := w.Write(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		if got := buf.String(); got != c.want {
+			t.Errorf("%+v: wrote %q, want %q", c.cfg, got, c.want)
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
@@ -29,13 +31,17 @@ func init() {
 		name, stream string
 		w            func() *os.File // at New, not at init (tests redirect it)
 	}{{"stdout", "output", func() *os.File { return os.Stdout }}, {"stderr", "error", func() *os.File { return os.Stderr }}} {
-		sdk.RegisterSink(sdk.SinkSpec[struct{}]{
-			Name:         o.name,
-			Summary:      "Writes each event on its own line to standard " + o.stream,
+		sdk.RegisterSink(sdk.SinkSpec[writerConfig]{
+			Name:    o.name,
+			Summary: "Writes each event on its own line to standard " + o.stream + ", after an optional `prefix`",
+			Docs: "Each payload (an event encoded by the codec and postprocessors; several when a postprocessor " +
+				"splits one) is written as `prefix`, the payload, and a newline, as in Tremor 0.11. A payload that is " +
+				"not UTF-8 text is written as a list of byte values (`[255, 6, 0]`) unless `raw: true`, which writes " +
+				"the bytes as they are. The stream is flushed after every batch.",
 			DefaultCodec: "json",
 			Acks:         "written and flushed",
-			New: func(*struct{}, sdk.Params) (sdk.Sink, sdk.SinkOptions, error) {
-				return &writer{w: bufio.NewWriter(o.w())}, sdk.SinkOptions{}, nil
+			New: func(c *writerConfig, _ sdk.Params) (sdk.Sink, sdk.SinkOptions, error) {
+				return &writer{w: bufio.NewWriter(o.w()), prefix: c.Prefix, raw: c.Raw}, sdk.SinkOptions{}, nil
 			},
 		})
 	}
@@ -43,6 +49,11 @@ func init() {
 
 type stdinConfig struct {
 	MaxLineBytes uint64 `conf:"max_line_bytes" default:"16777216" min:"1" max:"1099511627776" doc:"The longest line read as an event, in bytes; a longer one is skipped."`
+}
+
+type writerConfig struct {
+	Prefix string `conf:"prefix" doc:"Written before every payload." example:">>> "`
+	Raw    bool   `conf:"raw" doc:"Write payloads that are not UTF-8 as they are, instead of as a list of byte values."`
 }
 
 // stdin reads lines on a goroutine of its own (a read from a terminal or a
@@ -115,7 +126,11 @@ func (s *stdin) Read(ctx context.Context) (*sdk.Input, error) {
 }
 
 // writer writes lines to a standard stream.
-type writer struct{ w *bufio.Writer }
+type writer struct {
+	w      *bufio.Writer
+	prefix string
+	raw    bool
+}
 
 var _ sdk.Sink = (*writer)(nil)
 
@@ -123,8 +138,31 @@ func (s *writer) Connect(context.Context) error { return nil }
 func (s *writer) Disconnect() error             { return nil }
 
 func (s *writer) Write(_ context.Context, b *sdk.Batch) error {
-	if err := sdk.WriteLines(s.w, b); err != nil {
-		return err
+	for _, m := range b.Messages {
+		for _, p := range m.Payloads {
+			s.w.WriteString(s.prefix)
+			if s.raw || utf8.Valid(p) {
+				s.w.Write(p)
+			} else {
+				writeByteList(s.w, p)
+			}
+			if err := s.w.WriteByte('\n'); err != nil {
+				return err
+			}
+		}
 	}
 	return s.w.Flush()
+}
+
+// writeByteList writes p as a list of byte values, "[1, 2, 3]", as Tremor
+// printed payloads that are not text.
+func writeByteList(w *bufio.Writer, p []byte) {
+	w.WriteByte('[')
+	for i, c := range p {
+		if i > 0 {
+			w.WriteString(", ")
+		}
+		w.WriteString(strconv.Itoa(int(c)))
+	}
+	w.WriteByte(']')
 }

@@ -35,9 +35,20 @@ type Hangable interface {
 	Hang()
 }
 
+// Stopper is a peer that hears the engine stops the offramp asks for
+// (the exit offramp's peer is the engine).
+type Stopper interface {
+	Stopped(code int, reason string)
+}
+
 // Sink describes an offramp to the suite.
 type Sink struct {
 	Type string
+	// Value, when set, is the event value for sequence number seq (an
+	// offramp that reads values, such as exit or kv); the default is the
+	// string payload(seq), and the peer is asked about payload(seq)
+	// either way.
+	Value func(seq uint64) event.Value
 	// Start starts a fresh peer; the suite stops it with t.Cleanup.
 	Start func(t *testing.T) SinkPeer
 	// Ordered: the peer receives events in the order sent.
@@ -46,6 +57,7 @@ type Sink struct {
 }
 
 type sinkRun struct {
+	value  func(seq uint64) event.Value
 	t      *testing.T
 	r      *sdk.SinkRunner
 	up     *upstream
@@ -71,7 +83,13 @@ func startSink(t *testing.T, c Sink, peer SinkPeer, extra string) *sinkRun {
 	}
 	opts.BackoffInitial, opts.BackoffMax = 10*time.Millisecond, 50*time.Millisecond
 	r := sdk.NewSinkRunner("/offramp/test/01", c.Type, built.Value, stringCodec(t), nil, opts)
-	s := &sinkRun{t: t, r: r, up: newUpstream(), done: make(chan struct{})}
+	s := &sinkRun{t: t, r: r, up: newUpstream(), done: make(chan struct{}), value: c.Value}
+	if s.value == nil {
+		s.value = func(seq uint64) event.Value { return payload(seq) }
+	}
+	if st, ok := peer.(Stopper); ok {
+		r.OnStop(st.Stopped)
+	}
 	r.AddUpstream(s.up)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -101,7 +119,7 @@ func (s *sinkRun) stop() {
 func (s *sinkRun) send(n int) error {
 	b := &event.Batch{}
 	for range n {
-		b.Events = append(b.Events, event.Event{ID: event.NewEventID(1, 0, s.seq), Data: payload(s.seq), Transactional: true})
+		b.Events = append(b.Events, event.Event{ID: event.NewEventID(1, 0, s.seq), Data: s.value(s.seq), Transactional: true})
 		s.seq++
 	}
 	return s.r.Send(context.Background(), b, s.up)
