@@ -444,7 +444,8 @@ func (a At) Has(path string) bool {
 	return ok
 }
 
-// Errorf is an error about the field at path (a dotted path), positioned
+// Errorf is an error about the field at path (a dotted path; a list item
+// by its index, e.g. "entries.2.expr"), positioned
 // at its value; about the section when path is "" or absent (then at the
 // section, or at the owner when there is none).
 func (a At) Errorf(path, format string, args ...any) *diag.Diagnostic {

@@ -83,6 +83,12 @@ func (n *Node) Get(key string) (*Node, bool) {
 
 // entry returns the entry under key (the last one written).
 func (n *Node) entry(key string) (Entry, bool) {
+	if n != nil && n.Kind == List { // a list item by its index, for At paths such as "entries.2.expr"
+		if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(n.Items) {
+			return Entry{Key: key, KeySpan: n.Items[i].Span, Value: n.Items[i]}, true
+		}
+		return Entry{}, false
+	}
 	if n == nil || n.Kind != Map {
 		return Entry{}, false
 	}

@@ -41,6 +41,12 @@ type Stopper interface {
 	Stopped(code int, reason string)
 }
 
+// Replier is a peer that listens on the offramp's own ports (a linked
+// offramp's replies on `out` and `err`).
+type Replier interface {
+	Replies() map[string]sdk.Target
+}
+
 // Sink describes an offramp to the suite.
 type Sink struct {
 	Type string
@@ -89,6 +95,11 @@ func startSink(t *testing.T, c Sink, peer SinkPeer, extra string) *sinkRun {
 	}
 	if st, ok := peer.(Stopper); ok {
 		r.OnStop(st.Stopped)
+	}
+	if rp, ok := peer.(Replier); ok {
+		for port, t := range rp.Replies() {
+			r.Link(port, t)
+		}
 	}
 	r.AddUpstream(s.up)
 	ctx, cancel := context.WithCancel(context.Background())
