@@ -19,6 +19,7 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/connector/file"
 	_ "github.com/temblor-dev/temblor/internal/connector/kv"
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
+	_ "github.com/temblor-dev/temblor/internal/connector/postgres"
 	_ "github.com/temblor-dev/temblor/internal/connector/stdio"
 	_ "github.com/temblor-dev/temblor/internal/connector/ws"
 )

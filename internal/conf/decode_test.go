@@ -280,3 +280,48 @@ func TestFieldDocs(t *testing.T) {
 		t.Error("examples")
 	}
 }
+
+type Endpoint struct {
+	Host string `conf:"host,required" doc:"The host."`
+	Port uint16 `conf:"port" default:"80"`
+}
+
+type withInline struct {
+	Endpoint `conf:",inline"`
+	Table    string `conf:"table"`
+	Items    []sample2 `conf:"items"`
+}
+
+type sample2 struct {
+	Name string `conf:"name"`
+}
+
+// TestDecodeInlineAndListPaths: an embedded struct tagged inline adds its
+// fields to the config's own; At paths reach list items by index.
+func TestDecodeInlineAndListPaths(t *testing.T) {
+	schema := MustSchemaOf(withInline{})
+	if names := []string{schema.Fields[0].Name, schema.Fields[1].Name, schema.Fields[2].Name}; strings.Join(names, ",") != "host,port,table" {
+		t.Fatalf("fields %v", names)
+	}
+	text := "host: h\ntable: t\nitems:\n  - name: a\n  - name: b\n"
+	var y yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &y); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{File: "x.yaml", Text: []byte(text)}
+	var c withInline
+	at, errs := schema.Decode(FromYAML(src, y.Content[0]), &c, Options{Mode: Strict})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if c.Host != "h" || c.Port != 80 || c.Table != "t" || len(c.Items) != 2 {
+		t.Errorf("decoded %+v", c)
+	}
+	if got := at.Errorf("items.1.name", "bad").Error(); !strings.HasPrefix(got, "x.yaml:5:11: ") {
+		t.Errorf("At into a list item: %s", got)
+	}
+	_, errs = schema.Decode(FromYAML(src, y.Content[0]).Entries[1].Value, &c, Options{Mode: Strict})
+	if !errs.HasErrors() {
+		t.Error("a string for the config is refused")
+	}
+}

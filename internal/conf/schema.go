@@ -144,6 +144,26 @@ func structFields(t reflect.Type, where string, depth int) ([]*Field, error) {
 			return nil, fmt.Errorf("conf: %s.%s has no `conf` tag (use conf:\"-\" to leave it out)", where, sf.Name)
 		}
 		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" && opts == "inline" {
+			// An embedded struct whose fields are the config's own (a
+			// connection shared by an onramp's and an offramp's config).
+			if !sf.Anonymous || sf.Type.Kind() != reflect.Struct {
+				return nil, fmt.Errorf("conf: %s.%s: inline is for an embedded struct", where, sf.Name)
+			}
+			sub, err := structFields(sf.Type, where+"."+sf.Name, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range sub {
+				if seen[f.Name] {
+					return nil, fmt.Errorf("conf: %s: field name %q used twice", where, f.Name)
+				}
+				seen[f.Name] = true
+				f.index = append(append([]int(nil), sf.Index...), f.index...)
+				out = append(out, f)
+			}
+			continue
+		}
 		if name == "" {
 			return nil, fmt.Errorf("conf: %s.%s: the `conf` tag needs a name", where, sf.Name)
 		}

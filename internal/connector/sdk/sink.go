@@ -97,6 +97,12 @@ func (b *Batch) Fail(i int, reason string) {
 	b.failed[i] = reason
 }
 
+// Failed says whether message i was marked with Fail, and why.
+func (b *Batch) Failed(i int) (reason string, failed bool) {
+	reason, failed = b.failed[i]
+	return reason, failed
+}
+
 // IDs are the IDs of the batch's transactional events (for tests and
 // logs).
 func (b *Batch) IDs() event.IDs { return b.ids }

@@ -25,7 +25,11 @@ type Source struct {
 	// only that events arrive.
 	Generated bool
 	// Finite: the source ends by itself once it delivered its input.
-	Finite     bool
+	Finite bool
+	// Text, when set, turns an event's value into the message it stands
+	// for (a source whose events are records, such as a database row);
+	// the default takes the value as a string.
+	Text       func(v event.Value) string
 	BadConfigs []BadConfig
 }
 
@@ -75,11 +79,15 @@ func (g *target) count() int {
 	return len(g.events)
 }
 
-func (g *target) data() []string {
+func (g *target) data(text func(event.Value) string) []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := make([]string, len(g.events))
 	for i, ev := range g.events {
+		if text != nil {
+			out[i] = text(ev.Data)
+			continue
+		}
 		s, _ := ev.Data.(string)
 		out[i] = s
 	}
@@ -157,7 +165,7 @@ func sourceDelivers(t *testing.T, c Source) {
 		return
 	}
 	WaitFor(t, "every message as an event", func() bool { return s.out.count() >= len(msgs) })
-	got := s.out.data()
+	got := s.out.data(c.Text)
 	if len(got) != len(msgs) {
 		t.Fatalf("%d events for %d messages", len(got), len(msgs))
 	}
