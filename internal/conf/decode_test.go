@@ -288,7 +288,7 @@ type Endpoint struct {
 
 type withInline struct {
 	Endpoint `conf:",inline"`
-	Table    string `conf:"table"`
+	Table    string    `conf:"table"`
 	Items    []sample2 `conf:"items"`
 }
 
