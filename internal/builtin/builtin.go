@@ -10,6 +10,7 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/processor"
 
 	// Connectors.
+	_ "github.com/temblor-dev/temblor/internal/connector/amqp"
 	_ "github.com/temblor-dev/temblor/internal/connector/blackhole"
 	_ "github.com/temblor-dev/temblor/internal/connector/blaster"
 	_ "github.com/temblor-dev/temblor/internal/connector/cb"
