@@ -22,5 +22,6 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
 	_ "github.com/temblor-dev/temblor/internal/connector/postgres"
 	_ "github.com/temblor-dev/temblor/internal/connector/stdio"
+	_ "github.com/temblor-dev/temblor/internal/connector/unsupported"
 	_ "github.com/temblor-dev/temblor/internal/connector/ws"
 )

@@ -139,6 +139,9 @@ func build[T any](kind component.Kind, typ string, cfg *conf.Node, p Params, o B
 	spec, err := component.Get(kind, typ)
 	if err != nil {
 		d := diag.Errorf("", o.Owner.Span, "%v", err)
+		if h, ok := err.(interface{ Hint() string }); ok {
+			d.Hint = h.Hint() // the alternative, or did-you-mean and the known types
+		}
 		if o.Owner.Src != nil {
 			d.File, d.Src = o.Owner.Src.File, o.Owner.Src.Text
 		}
