@@ -237,7 +237,11 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 		switch to.Kind {
 		case "offramp":
 			if to.Port != "in" {
-				return fmt.Errorf("an offramp's input port is `in`, not %q", to.Port)
+				// Tremor 0.11 delivered to an offramp whatever the port of
+				// the link said (a sink ignores it), so such deployments
+				// work; say that the name means nothing.
+				r.log.Warn("an offramp's input port is `in`: this link delivers to it as `in`, as Tremor did; name the port `in`",
+					"link", instanceURL(from)+"/"+from.Port+" -> "+instanceURL(to)+"/"+to.Port)
 			}
 			s, err := r.sink(to, offramps)
 			if err != nil {

@@ -256,3 +256,60 @@ mapping:
 		}
 	}
 }
+
+// TestOfframpPortNameIsIgnoredAsInTremor: Tremor delivered to an offramp
+// whatever the port of the link said; a deployment that names it
+// differently still delivers (with a warning).
+func TestOfframpPortNameIsIgnoredAsInTremor(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "out.jsonl")
+	if err := os.WriteFile(in, []byte("{\"id\":0}\n{\"id\":1}\n{\"id\":2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "all.yaml")
+	if err := os.WriteFile(cfg, []byte(`
+onramp:
+  - id: in
+    type: file
+    config: {source: `+in+`, close_on_done: true}
+offramp:
+  - id: out
+    type: file
+    config: {file: `+out+`}
+binding:
+  - id: b
+    links:
+      "/onramp/in/{instance}/out": ["/pipeline/p/{instance}/in"]
+      "/pipeline/p/{instance}/out": ["/offramp/out/{instance}/input"]
+mapping:
+  /binding/b/01: {instance: "01"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trickle := filepath.Join(dir, "p.trickle")
+	if err := os.WriteFile(trickle, []byte("select event from in into out;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dep, err := config.Load([]string{cfg, trickle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := Build(dep, Options{DataDir: filepath.Join(dir, "data"), ShutdownTimeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- rt.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("close_on_done did not end Run")
+	}
+	if got := readLines(t, out); len(got) != 3 {
+		t.Fatalf("got %d events through the port `input`, want 3: %v", len(got), got)
+	}
+}
