@@ -51,8 +51,14 @@ type row struct {
 func writeTable(t *testing.T, env string, header string, rows []row) {
 	var b strings.Builder
 	b.WriteString(header)
+	src, _ := filepath.Abs(os.Getenv("TREMOR_SRC"))
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.name, r.loads, r.runs, strings.ReplaceAll(r.notes, "|", "\\|"))
+		notes := strings.ReplaceAll(r.notes, src+"/", "")
+		if len(notes) > 300 {
+			notes = notes[:300] + "…"
+		}
+		notes = strings.ReplaceAll(notes, "|", "\\|")
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.name, r.loads, r.runs, notes)
 	}
 	t.Log("\n" + b.String())
 	if f := os.Getenv(env); f != "" {
