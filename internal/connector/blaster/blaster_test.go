@@ -6,18 +6,22 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ulikunitz/xz"
 	"go.uber.org/goleak"
 
+	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/connector/sdk/conformance"
+	"github.com/temblor-dev/temblor/internal/event"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -166,5 +170,51 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error containing %q", c.cfg.Source, err, c.want)
 		}
+	}
+}
+
+// collect keeps what a port of the onramp sends.
+type collect struct {
+	mu  sync.Mutex
+	evs []event.Event
+}
+
+func (c *collect) Send(_ context.Context, b *event.Batch, _ sdk.Upstream) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.evs = append(c.evs, b.Events...)
+	return nil
+}
+
+func (c *collect) n() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.evs) }
+
+// TestBadLinesGoToErr: a line the codec cannot decode becomes an error
+// event on `err`; the onramp goes on with the next line.
+func TestBadLinesGoToErr(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.json")
+	if err := os.WriteFile(path, []byte("{\"a\":1}\n{not json\n{\"a\":3}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := newBlaster(&config{Source: path, Iters: u64(6)}, sdk.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := codec.Registry.Get("json")
+	r := sdk.NewSourceRunner("/onramp/b/01", "blaster", src, spec.New(), nil)
+	out, errs := &collect{}, &collect{}
+	r.Link("out", out)
+	r.Link("err", errs)
+	if err := r.Open(context.Background(), component.Env{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out.n() != 4 || errs.n() != 2 {
+		t.Fatalf("%d events on out, %d on err; want 4 and 2", out.n(), errs.n())
+	}
+	rec, _ := errs.evs[0].Data.(*event.Record)
+	if msg, _ := rec.Get("error"); msg == nil {
+		t.Errorf("error event %v", errs.evs[0].Data)
 	}
 }
