@@ -139,7 +139,7 @@ func (b *broker) start() error {
 	b.cmd = exec.Command(rabbitBin)
 	b.cmd.Env = b.env()
 	b.cmd.Dir = b.dir
-	b.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: b.cred, Setpgid: true}
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: b.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL} // a test that dies takes the broker along
 	b.cmd.Stdout, b.cmd.Stderr = log, log
 	if err := b.cmd.Start(); err != nil {
 		return err
