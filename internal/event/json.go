@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -490,4 +491,36 @@ func (p *jsonParser) number() (Value, error) {
 		return nil, &SyntaxError{Offset: start, Msg: fmt.Sprintf("number %s is out of range for a 64-bit float", p.data[start:p.pos])}
 	}
 	return f, nil
+}
+
+// AppendSortedJSON appends v as JSON with the keys of every record sorted
+// (a canonical text: Tremor's name for a group, and how its test harness
+// compared values).
+func AppendSortedJSON(b []byte, v Value) []byte {
+	switch x := v.(type) {
+	case *Record:
+		keys := append([]string(nil), x.Keys()...)
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendJSON(b, k)
+			b = append(b, ':')
+			val, _ := x.Get(k)
+			b = AppendSortedJSON(b, val)
+		}
+		return append(b, '}')
+	case []Value:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendSortedJSON(b, e)
+		}
+		return append(b, ']')
+	}
+	return AppendJSON(b, v)
 }

@@ -100,6 +100,10 @@ type Env struct {
 	State *event.Value
 	Args  event.Value
 	Ctx   *stdlib.Ctx
+	// Window and Group are the `window` and `group` of a select (nil
+	// elsewhere); Aggrs answers its aggregate calls while a window closes.
+	Window, Group event.Value
+	Aggrs         vm.Aggregates
 }
 
 // Result is how a run ended (see vm.Result).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/temblor-dev/temblor/internal/conf"
 	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
 	"github.com/temblor-dev/temblor/internal/lang/source"
@@ -83,6 +84,28 @@ func (c *Context) Upstream(in event.Insight) { c.p.answerFrom(c.node.order, in) 
 // goroutine (e.g. a durability callback).
 func (c *Context) Wake() { c.p.wake(c.node) }
 
+// Error reports that ev (or a value made from it) failed in the operator
+// with err, without answering for it: it goes to the pipeline's err port
+// as {"error": ..., "event": ...} when one is linked, else it is logged
+// and counted. For operators that answer for events themselves.
+func (c *Context) Error(ev *event.Event, err error) {
+	e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta, Data: ev.Data}
+	if len(c.p.outputs["err"]) > 0 {
+		c.p.errs.toErrPort(c.node, e, err)
+		c.p.output("err", &event.Event{ID: e.ID, IngestNS: e.IngestNS, Origin: e.Origin, Meta: e.Meta,
+			Data: event.RecordOf("error", err.Error(), "event", e.Data)})
+		return
+	}
+	c.p.errs.dropped(c.node.id, e, err)
+}
+
+// Linked reports whether anything reads the operator's output port.
+func (c *Context) Linked(port string) bool { return len(c.node.outs[port]) > 0 }
+
+// Now is the pipeline's clock in nanoseconds since the epoch (the time of
+// a tick).
+func (c *Context) Now() uint64 { return c.p.now() }
+
 // Logger is the operator's logger.
 func (c *Context) Logger() *slog.Logger { return c.node.log }
 
@@ -99,6 +122,7 @@ type Params struct {
 	pos    map[string]diag.Span // param name → the span of its name
 	where  diag.Span            // the definition's name
 	used   map[string]bool
+	what   string // for messages; default "KIND operator DEFN"
 }
 
 // NewParams builds Params; pos maps names to their spans in src, where is
@@ -245,3 +269,37 @@ var Operators = registry.New[OperatorSpec]("operator")
 
 // RegisterOperator adds an operator kind; call it from init().
 func RegisterOperator(s OperatorSpec) { Operators.Register(s.Name, s) }
+
+// Decode fills dst, a pointer to a config struct with `conf` tags, from
+// the parameters, strictly: an unknown parameter (with a did-you-mean), a
+// wrong type, a missing required one or a value out of range is an error
+// positioned at it. The returned At locates parameters for the
+// constructor's own checks.
+func (p *Params) Decode(schema *conf.Schema, dst any) (conf.At, error) {
+	src := &conf.Source{File: p.src.Name, Text: []byte(p.src.Text), Flavor: conf.Trickle}
+	names := make([]string, 0, len(p.Values))
+	for k := range p.Values {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := p.pos[names[i]].Start, p.pos[names[j]].Start
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	entries := make([]conf.Entry, 0, len(names))
+	for _, k := range names {
+		sp := p.pos[k]
+		entries = append(entries, conf.Entry{Key: k, KeySpan: sp, Value: conf.FromValue(src, sp, p.Values[k])})
+		p.used[k] = true
+	}
+	n := conf.NewMap(src, p.where, entries...)
+	what := p.what
+	if what == "" {
+		what = p.Kind + " operator " + p.Defn
+	}
+	at, list := schema.Decode(n, dst, conf.Options{What: what, Noun: "parameter",
+		Owner: conf.Where{Src: src, Span: p.where}})
+	return at, list.Err()
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
 )
 
@@ -52,6 +53,8 @@ type target struct {
 
 type node struct {
 	id    string
+	port  string // nodeOutput: the pipeline's output port it is
+	where string // file:line:col of what created it, for messages
 	url   string
 	kind  nodeKind
 	op    Operator
@@ -91,7 +94,9 @@ type Pipeline struct {
 	wakeSet []*node
 	wakeCh  chan struct{}
 
-	tick time.Duration
+	tick    time.Duration
+	noTicks bool
+	clock   func() uint64
 
 	// upstreams, by the source that stamped the IDs they forward; owned
 	// by the run goroutine.
@@ -105,6 +110,10 @@ type Pipeline struct {
 
 	warnedPorts map[string]bool
 	errs        *errorLog
+
+	id              string    // `#!config id`
+	metricsInterval uint64    // `#!config metrics_interval_s`, in ns (0: none)
+	warnings        diag.List // found while building
 }
 
 // fan tracks the answers a transactional event is owed while it travels
@@ -129,6 +138,12 @@ type Options struct {
 	// unbuffered, so that a tripped circuit breaker stops sources at once).
 	InputBuffer int
 	Logger      *slog.Logger
+	// NoTicks turns the ticks off: time windows then close only on
+	// events (reproducible runs, Tremor's test harness).
+	NoTicks bool
+	// Clock is the time ticks are at, in ns since the epoch (default: the
+	// wall clock).
+	Clock func() uint64
 }
 
 func newPipeline(url string, opts Options) *Pipeline {
@@ -147,6 +162,8 @@ func newPipeline(url string, opts Options) *Pipeline {
 		cfReady:     make(chan struct{}, 1),
 		wakeCh:      make(chan struct{}, 1),
 		tick:        opts.Tick,
+		noTicks:     opts.NoTicks,
+		clock:       opts.Clock,
 		upstreams:   map[event.SourceID]Upstream{},
 		allUpstream: map[Upstream]struct{}{},
 		fans:        map[event.EventID]*fan{},
@@ -168,7 +185,7 @@ func (p *Pipeline) Ports() []string {
 	var ports []string
 	for _, n := range p.order {
 		if n.kind == nodeOutput {
-			ports = append(ports, n.id)
+			ports = append(ports, n.port)
 		}
 	}
 	sort.Strings(ports)
@@ -177,8 +194,32 @@ func (p *Pipeline) Ports() []string {
 
 // HasOutput reports whether port is an output port of the pipeline.
 func (p *Pipeline) HasOutput(port string) bool {
-	n, ok := p.nodes[port]
-	return ok && n.kind == nodeOutput
+	return p.outputNode(port) != nil
+}
+
+func (p *Pipeline) outputNode(port string) *node {
+	for _, n := range p.order {
+		if n.kind == nodeOutput && n.port == port {
+			return n
+		}
+	}
+	return nil
+}
+
+// UnlinkedPorts lists the named output ports (other than out, err and
+// metrics) that no Connect linked, each with where the query writes to
+// it: events sent there would go nowhere. Call after linking.
+func (p *Pipeline) UnlinkedPorts() [][2]string {
+	var out [][2]string
+	for _, n := range p.order {
+		if n.kind != nodeOutput || n.port == "out" || n.port == "err" || n.port == "metrics" {
+			continue
+		}
+		if len(p.outputs[n.port]) == 0 {
+			out = append(out, [2]string{n.port, n.where})
+		}
+	}
+	return out
 }
 
 // Connect sends the events of output port to o. Call before Run.
@@ -269,6 +310,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	p.runCtx = ctx
 	t := time.NewTicker(p.tick)
 	defer t.Stop()
+	ticks := t.C
+	if p.noTicks {
+		ticks = nil
+	}
 	defer p.closeOperators()
 	p.signalAll()
 	for {
@@ -287,7 +332,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			p.drainContraflow()
 		case <-p.wakeCh:
 			p.runWakes()
-		case <-t.C:
+		case <-ticks:
 			p.signalAll()
 		}
 	}
@@ -313,7 +358,11 @@ func (p *Pipeline) accept(in inbound) {
 		p.upstreams[in.ev.ID.Source] = in.from
 		p.allUpstream[in.from] = struct{}{}
 	}
-	n, ok := p.nodes[in.port]
+	id := in.port
+	if id != "in" {
+		id = "in/" + id
+	}
+	n, ok := p.nodes[id]
 	if !ok {
 		p.log.Error("event for unknown input port dropped", "port", in.port)
 		if in.ev.Transactional && in.from != nil {
@@ -384,7 +433,7 @@ func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 	case nodeStream:
 		p.emitFrom(n, "out", ev)
 	case nodeOutput:
-		p.output(n.id, ev)
+		p.output(n.port, ev)
 	case nodeOperator:
 		c := &Context{p: p, node: n}
 		_, answers := n.op.(Answerer)
@@ -412,7 +461,7 @@ func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 // that whatever keeps it for re-sending (a WAL before this operator) lets it
 // go instead of re-sending it forever.
 func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
-	if errNode, ok := p.nodes["err"]; ok && errNode.kind == nodeOutput && len(p.outputs["err"]) > 0 {
+	if len(p.outputs["err"]) > 0 {
 		p.errs.toErrPort(n, ev, err)
 		e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta, Transactional: ev.Transactional,
 			Data: event.RecordOf("error", err.Error(), "event", ev.Data)}
@@ -594,4 +643,11 @@ func (p *Pipeline) signal(n *node) {
 	if err := n.sig.OnSignal(&Context{p: p, node: n}); err != nil {
 		n.log.Error("operator signal failed", "err", err)
 	}
+}
+
+func (p *Pipeline) now() uint64 {
+	if p.clock != nil {
+		return p.clock()
+	}
+	return uint64(time.Now().UnixNano())
 }

@@ -153,6 +153,7 @@ type unit struct {
 	c   *Compiler
 	src *source.Source
 	mod *Module
+	sel *selCtx // set while compiling a select statement
 }
 
 func (c *Compiler) unit(src *source.Source, mod *Module) *unit {

@@ -95,6 +95,11 @@ func (u *unit) warnAssign(outer, inner diag.Span, msg string) {
 
 // expr compiles an expression without effects; constant parts are folded.
 func (u *unit) expr(sc *scope, e ast.Expr, tail bool) vm.Expr {
+	if u.sel != nil {
+		if g := u.groupRef(e); g != nil {
+			return g
+		}
+	}
 	switch x := e.(type) {
 	case *ast.Literal:
 		return &vm.Literal{At: u.at(x.Span), V: x.Value}
@@ -303,6 +308,7 @@ func (u *unit) bytes(sc *scope, x *ast.Bytes) vm.Expr {
 // path compiles a path; a constant without steps folds to its value, a
 // local without steps to a slot read.
 func (u *unit) path(sc *scope, p *ast.Path) vm.Expr {
+	u.checkEventRef(p)
 	vp := &vm.Path{At: u.at(p.Span)}
 	segs := p.Segments
 	switch p.Root {
@@ -435,6 +441,9 @@ func (u *unit) missingNative(s diag.Span, mod []string, fn string) {
 // intrinsic declaration), a function in tremor-script, or — when nothing
 // of that name is in scope — the standard library function of that path.
 func (u *unit) invoke(sc *scope, x *ast.Invoke) vm.Expr {
+	if a := u.aggregate(sc, x); a != nil {
+		return a
+	}
 	args := make([]vm.Expr, len(x.Args))
 	compileArgs := func() {
 		for i, a := range x.Args {

@@ -44,8 +44,11 @@ var harness = map[string]string{
 	Warnings:      "script_warning.rs",
 }
 
-// Suites in report order.
-var Suites = []string{Scripts, Errors, RuntimeErrors, Warnings}
+// ScriptSuites are the tremor-script suites.
+var ScriptSuites = []string{Scripts, Errors, RuntimeErrors, Warnings}
+
+// Suites in report order: tremor-script's, then trickle's.
+var Suites = []string{Scripts, Errors, RuntimeErrors, Warnings, Queries, QueryErrors, QueryWarnings}
 
 // Result is the outcome of one case.
 type Result struct {
@@ -281,8 +284,12 @@ func RunAll(root string, suites ...string) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		run := Run
+		if isQuerySuite(s) {
+			run = RunQuery
+		}
 		for _, c := range cases {
-			rep.Results = append(rep.Results, Run(root, s, c))
+			rep.Results = append(rep.Results, run(root, s, c))
 		}
 	}
 	return rep, nil

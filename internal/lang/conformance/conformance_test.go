@@ -39,6 +39,18 @@ func TestTremorSuites(t *testing.T) {
 	if float64(pass) < Floor*float64(total) {
 		t.Errorf("%d/%d cases pass, below the floor of %.0f%%", pass, total, Floor*100)
 	}
+	// The floor holds for each language on its own too.
+	for _, group := range [][]string{ScriptSuites, QuerySuites} {
+		p, n := 0, 0
+		for _, s := range group {
+			gp, gn := rep.Counts(s)
+			p += gp
+			n += gn
+		}
+		if float64(p) < Floor*float64(n) {
+			t.Errorf("%v: %d/%d cases pass, below the floor of %.0f%%", group, p, n, Floor*100)
+		}
+	}
 }
 
 func TestCasesListed(t *testing.T) {
@@ -46,7 +58,7 @@ func TestCasesListed(t *testing.T) {
 	if root == "" {
 		t.Skip("TREMOR_SRC is not set")
 	}
-	want := map[string]int{Scripts: 113, Errors: 67, RuntimeErrors: 35, Warnings: 6}
+	want := map[string]int{Scripts: 113, Errors: 67, RuntimeErrors: 35, Warnings: 6, Queries: 45, QueryErrors: 28, QueryWarnings: 1}
 	for s, n := range want {
 		cases, err := Cases(root, s)
 		if err != nil {

@@ -76,6 +76,9 @@ type Frame struct {
 	Args               Value
 	Window, Group      Value
 	Locals             []Value
+	// Aggrs answers the aggregate calls of a windowed select (nil
+	// elsewhere).
+	Aggrs Aggregates
 	Ctx                *stdlib.Ctx
 
 	// Out and Port are what emit produced (HasPort false: the default).

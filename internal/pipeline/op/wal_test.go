@@ -555,7 +555,7 @@ func TestWALParamErrors(t *testing.T) {
 		"define qos::wal operator w with read_count = \"x\", max_elements = 1 end; create operator w;":                "`read_count` must be an integer",
 		"define qos::wal operator w with read_count = 1, max_bytes = 1, sync = \"sometimes\" end; create operator w;": "`sync` must be",
 		"define qos::wal operator w with read_count = 1, max_bytes = 1, overflow = \"spill\" end; create operator w;": "`overflow` must be",
-		"define qos::batch operator w with read_count = 1 end; create operator w;":                                    "operator kind `qos::batch` is not implemented yet",
+		"define qos::batch operator w with read_count = 1 end; create operator w;":                                    "unknown operator kind `qos::batch`",
 	}
 	for src, want := range cases {
 		q, err := lang.ParseQuery("p.trickle", []byte(src), lang.Options{})
