@@ -197,13 +197,11 @@ func (c *collector) Name() string { return "collector/" + c.port }
 // returns what its output ports emitted; p is stopped afterwards.
 func runPipeline(p *pipeline.Pipeline, in []event.Value) ([]event.Value, error) {
 	var out []event.Value
-	var mu sync.Mutex
 	for _, port := range p.Ports() {
 		if err := p.Connect(port, &collector{port: port, out: &out}); err != nil {
 			return nil, err
 		}
 	}
-	_ = mu
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

@@ -79,7 +79,7 @@ type Frame struct {
 	// Aggrs answers the aggregate calls of a windowed select (nil
 	// elsewhere).
 	Aggrs Aggregates
-	Ctx                *stdlib.Ctx
+	Ctx   *stdlib.Ctx
 
 	// Out and Port are what emit produced (HasPort false: the default).
 	Out     Value

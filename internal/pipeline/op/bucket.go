@@ -136,12 +136,12 @@ func (o *bucket) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
 // timeWindow counts events over a sliding time range made of slots (the
 // time in ms), refusing an increment that would go over max.
 type timeWindow struct {
-	slots         []uint64
-	sum, max      uint64
-	pos           int
-	slotTime      uint64 // ms
-	windowTime    uint64 // ms
-	lastTick      uint64 // ns
+	slots      []uint64
+	sum, max   uint64
+	pos        int
+	slotTime   uint64 // ms
+	windowTime uint64 // ms
+	lastTick   uint64 // ns
 }
 
 func newTimeWindow(n int, slotTime, max uint64) *timeWindow {
