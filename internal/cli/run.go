@@ -22,7 +22,7 @@ import (
 
 // RunCmd runs a tremor-script file over events, as `tremor run` did.
 type RunCmd struct {
-	File          string   `arg:"" help:"The tremor-script file (.tremor) to run." placeholder:"FILE"`
+	File          string   `arg:"" help:"The tremor-script file (.tremor) or trickle query (.trickle) to run." placeholder:"FILE"`
 	In            string   `short:"i" help:"Read events from this file (- for stdin)." default:"-" placeholder:"IN"`
 	Out           string   `short:"o" help:"Write what the script emits to this file (- for stdout)." default:"-" placeholder:"OUT"`
 	Decoder       string   `short:"d" help:"Codec that decodes the input." default:"json"`
@@ -57,7 +57,7 @@ func renderAll(err error) string {
 // are shown as they happen (the other events still run) and exit with 1.
 func (c *RunCmd) Run(g *Globals) error {
 	if strings.HasSuffix(c.File, ".trickle") {
-		return &exitError{code: 2, msg: "temblor run: running a .trickle query is not supported yet; run it in a deployment with `temblor server run`"}
+		return c.runQuery(g)
 	}
 	src, err := os.ReadFile(c.File)
 	if err != nil {
@@ -184,6 +184,8 @@ type runner struct {
 	origin    *url.URL
 	state     event.Value
 	n, failed int
+	// query, when set, runs a trickle query on each event instead.
+	query func(data event.Value, ingest uint64) error
 }
 
 // feed reads the input through the preprocessors and the decoder and runs
@@ -238,6 +240,12 @@ func (r *runner) frames(frames []processor.Frame) error {
 			r.failed++
 			r.n++
 			fmt.Fprintf(r.stderr, "temblor run: decoding event %d: %v\n", r.n-1, err)
+			continue
+		}
+		if r.query != nil {
+			if err := r.query(data, ingest); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := r.event(data, ingest); err != nil {

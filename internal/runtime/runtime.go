@@ -143,6 +143,12 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	if err := r.checkCycles(); err != nil {
 		errs = append(errs, err)
 	}
+	for _, url := range r.pipeOrder {
+		for _, up := range r.pipes[url].UnlinkedPorts() {
+			r.log.Warn("a pipeline output port is linked to nothing: the events its query selects into it are discarded",
+				"pipeline", url, "port", up[0], "at", up[1], "hint", "link it in a binding, e.g. "+url+"/"+up[0]+": [ \"/offramp/ID/{instance}/in\" ]")
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
