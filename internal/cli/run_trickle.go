@@ -141,16 +141,23 @@ func (o *runOutput) Send(_ context.Context, ev *event.Event, _ pipeline.Upstream
 	if o.port == "err" {
 		w.failed++
 	}
-	b, err := w.enc.Encode(ev.Data)
+	for _, v := range ev.BatchValues() {
+		w.write(o.port, v, ev.IngestNS)
+	}
+	return nil
+}
+
+func (w *portWriter) write(port string, v event.Value, ingest uint64) {
+	b, err := w.enc.Encode(v)
 	if err != nil {
-		fmt.Fprintf(w.stderr, "temblor run: encoding an event of port %s: %v\n", o.port, err)
+		fmt.Fprintf(w.stderr, "temblor run: encoding an event of port %s: %v\n", port, err)
 		w.failed++
-		return nil
+		return
 	}
 	if w.ports {
-		b = append([]byte(o.port+"\t"), b...)
+		b = append([]byte(port+"\t"), b...)
 	}
-	frames, errs := w.post.Process(processor.Frame{Data: b, Meta: processor.Meta{IngestNS: ev.IngestNS, EgressNS: ev.IngestNS}})
+	frames, errs := w.post.Process(processor.Frame{Data: b, Meta: processor.Meta{IngestNS: ingest, EgressNS: ingest}})
 	for _, e := range errs {
 		fmt.Fprintf(w.stderr, "temblor run: output: %v\n", e)
 		w.failed++
@@ -160,5 +167,4 @@ func (o *runOutput) Send(_ context.Context, ev *event.Event, _ pipeline.Upstream
 			w.err = err
 		}
 	}
-	return nil
 }

@@ -53,6 +53,34 @@ type Event struct {
 	// Origin is the URL of the onramp instance the event entered at, for
 	// diagnostics (e.g. "/onramp/metronome/01/out").
 	Origin string
+	// Batch marks an event made by generic::batch: Data is an array of
+	// {"data": {"value": V, "meta": M, "ingest_ns": N, ...}} and a sink
+	// writes each V as a message of its own (Tremor's is_batch).
+	Batch bool
+}
+
+// BatchValues is what a sink writes for e: the values of a batch, or the
+// event's data.
+func (e *Event) BatchValues() []Value {
+	if !e.Batch {
+		return []Value{e.Data}
+	}
+	arr, _ := e.Data.([]Value)
+	out := make([]Value, 0, len(arr))
+	for _, el := range arr {
+		r, ok := el.(*Record)
+		if !ok {
+			continue
+		}
+		d, _ := r.Get("data")
+		dr, ok := d.(*Record)
+		if !ok {
+			continue
+		}
+		v, _ := dr.Get("value")
+		out = append(out, v)
+	}
+	return out
 }
 
 // Clone returns a deep copy of e.

@@ -476,7 +476,7 @@ func (b *builder) addSelect(s *ast.Select) error {
 	default:
 		op = &selectOp{q: b.q, target: sel.Target, where: sel.Where, having: sel.Having, passthrough: isEventPath(s.Target)}
 	}
-	n := &node{id: fmt.Sprintf("select_%d", b.nSelect), kind: nodeOperator, where: b.where(s.Span)}
+	n := &node{id: fmt.Sprintf("select_%d", b.nSelect), kind: nodeOperator, where: b.where(s.Span), span: s.Span}
 	b.nSelect++
 	b.addNode(n)
 	b.setOp(n, op)
@@ -531,13 +531,27 @@ func (b *builder) sort() error {
 	}
 	if len(b.p.order) != len(b.p.nodes) {
 		var cyc []string
+		var last *node // the select written last in the cycle
 		for _, id := range ids {
-			if indeg[b.p.nodes[id]] > 0 {
-				cyc = append(cyc, id)
+			n := b.p.nodes[id]
+			if indeg[n] == 0 {
+				continue
 			}
+			if strings.HasPrefix(id, "select_") {
+				if last == nil || n.span.Start.Line > last.span.Start.Line ||
+					n.span.Start.Line == last.span.Start.Line && n.span.Start.Col > last.span.Start.Col {
+					last = n
+				}
+				continue
+			}
+			cyc = append(cyc, id)
 		}
-		return &diag.Diagnostic{File: b.q.Src.Name, Msg: fmt.Sprintf("the pipeline's selects form a cycle through %s", strings.Join(cyc, ", ")),
-			Hint: "events must flow from `in` to `out`/`err` without loops"}
+		msg := fmt.Sprintf("this select closes a cycle through %s: events would loop forever", strings.Join(cyc, ", "))
+		hint := "events must flow from `in` to the outputs without loops; select into another stream"
+		if last == nil {
+			return &diag.Diagnostic{File: b.q.Src.Name, Msg: msg, Hint: hint}
+		}
+		return b.q.Err(last.span, last.span, msg, hint)
 	}
 	return nil
 }

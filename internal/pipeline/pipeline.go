@@ -54,7 +54,8 @@ type target struct {
 type node struct {
 	id    string
 	port  string // nodeOutput: the pipeline's output port it is
-	where string // file:line:col of what created it, for messages
+	where string    // file:line:col of what created it, for messages
+	span  diag.Span // selects: the statement
 	url   string
 	kind  nodeKind
 	op    Operator

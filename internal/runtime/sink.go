@@ -69,18 +69,22 @@ func (r *sinkRunner) addUpstream(u pipeline.Upstream) {
 func (r *sinkRunner) encode(ev *event.Event) ([][]byte, error) {
 	r.encMu.Lock()
 	defer r.encMu.Unlock()
-	b, err := r.codec.Encode(ev.Data)
-	if err != nil {
-		return nil, fmt.Errorf("encoding for %s: %w", r.url, err)
-	}
-	frames, errs := r.post.Process(processor.Frame{Data: b, Meta: processor.Meta{IngestNS: ev.IngestNS, EgressNS: uint64(time.Now().UnixNano())}})
-	if len(errs) > 0 {
-		// One event is one message to the sink: a part that failed fails it all.
-		return nil, fmt.Errorf("postprocessor on %s: %w", r.url, errors.Join(errs...))
-	}
-	out := make([][]byte, len(frames))
-	for i, f := range frames {
-		out[i] = f.Data
+	var out [][]byte
+	// A batch is written value by value; it is one message to the sink
+	// (acked or failed as a whole).
+	for _, v := range ev.BatchValues() {
+		b, err := r.codec.Encode(v)
+		if err != nil {
+			return nil, fmt.Errorf("encoding for %s: %w", r.url, err)
+		}
+		frames, errs := r.post.Process(processor.Frame{Data: b, Meta: processor.Meta{IngestNS: ev.IngestNS, EgressNS: uint64(time.Now().UnixNano())}})
+		if len(errs) > 0 {
+			// One event is one message to the sink: a part that failed fails it all.
+			return nil, fmt.Errorf("postprocessor on %s: %w", r.url, errors.Join(errs...))
+		}
+		for _, f := range frames {
+			out = append(out, f.Data)
+		}
 	}
 	return out, nil
 }

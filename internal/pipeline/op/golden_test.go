@@ -1,0 +1,202 @@
+package op_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/temblor-dev/temblor/internal/diag"
+	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang"
+	"github.com/temblor-dev/temblor/internal/lang/compiler"
+	"github.com/temblor-dev/temblor/internal/pipeline"
+	_ "github.com/temblor-dev/temblor/internal/pipeline/op"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/trickle/*/expected.txt from the current output")
+
+// TestTrickleGolden runs every testdata/trickle/<case>/ folder: the query
+// (query.trickle, modules from the folder) is built — its error or
+// warnings shown — and the JSON lines of `in` enter it as transactional
+// events with ingest times 0, 1, 2, ... and no ticks; every output port is
+// linked to a sink that acks (or, for ports named in a `fail` file,
+// fails) what it gets. expected.txt lists what each port emitted, in
+// order, then how every input event was answered. Regenerate with
+// go test ./internal/pipeline/op -run TrickleGolden -update
+func TestTrickleGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../../../testdata/trickle/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases: %v", err)
+	}
+	for _, dir := range dirs {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			got := trickleCase(t, dir)
+			exp := filepath.Join(dir, "expected.txt")
+			if *update {
+				if err := os.WriteFile(exp, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(exp)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", exp, got, want)
+			}
+		})
+	}
+}
+
+func renderDiag(err error) string {
+	if l := diag.As(err); len(l) > 0 {
+		var b strings.Builder
+		for _, d := range l {
+			b.WriteString(strings.TrimRight(d.Render(), "\n") + "\n")
+		}
+		return b.String()
+	}
+	return err.Error() + "\n"
+}
+
+// ackingSink records what a port emits and answers it.
+type ackingSink struct {
+	mu   *sync.Mutex
+	port string
+	fail bool
+	out  *strings.Builder
+}
+
+func (s *ackingSink) Name() string { return "sink/" + s.port }
+
+func (s *ackingSink) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) error {
+	s.mu.Lock()
+	for _, v := range ev.BatchValues() {
+		fmt.Fprintf(s.out, "%s\t%s\n", s.port, event.AppendJSON(nil, v))
+	}
+	s.mu.Unlock()
+	if ev.Transactional {
+		in := event.Insight{Action: event.ActAck, ID: ev.ID}
+		if s.fail {
+			in = event.Insight{Action: event.ActFail, ID: ev.ID, Reason: "sink failed"}
+		}
+		back.Contraflow(in)
+	}
+	return nil
+}
+
+// answers records the answers that reach the source.
+type answers struct {
+	mu  sync.Mutex
+	got map[uint64]string
+}
+
+func (a *answers) Contraflow(in event.Insight) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch in.Action {
+	case event.ActAck:
+		a.got[in.ID.Start] += "ack "
+	case event.ActFail:
+		a.got[in.ID.Start] += "fail "
+	}
+}
+
+func trickleCase(t *testing.T, dir string) string {
+	text, err := os.ReadFile(filepath.Join(dir, "query.trickle"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := lang.Options{ModulePath: []compiler.Mount{compiler.DirMount(dir)}}
+	q, err := lang.ParseQuery("query.trickle", text, opts)
+	if err != nil {
+		return renderDiag(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, err := pipeline.Build(q, "/pipeline/golden/01", pipeline.BuildEnv{DataDir: t.TempDir(), Logger: log,
+		Options: pipeline.Options{NoTicks: true, Logger: log}})
+	if err != nil {
+		return renderDiag(err)
+	}
+	var out strings.Builder
+	for _, w := range p.Warnings() {
+		out.WriteString(strings.TrimRight(w.Render(), "\n") + "\n")
+	}
+	failPorts := map[string]bool{}
+	if b, err := os.ReadFile(filepath.Join(dir, "fail")); err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			failPorts[f] = true
+		}
+	}
+	var mu sync.Mutex
+	var emitted strings.Builder
+	for _, port := range p.Ports() {
+		if err := p.Connect(port, &ackingSink{mu: &mu, port: port, fail: failPorts[port], out: &emitted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	up := &answers{got: map[uint64]string{}}
+	src := event.NewSourceID()
+	f, err := os.Open(filepath.Join(dir, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := uint64(0)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		v, err := event.ParseJSON(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := &event.Event{ID: event.NewEventID(src, 0, n), IngestNS: n, Data: v, Meta: event.NewRecord(0), Transactional: true}
+		if err := p.Send(ctx, ev, up); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	cancel()
+	<-done
+	out.WriteString(emitted.String())
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	var seqs []uint64
+	for s := range up.got {
+		seqs = append(seqs, s)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	out.WriteString("answers:")
+	for i := uint64(0); i < n; i++ {
+		a := strings.TrimSpace(up.got[i])
+		if a == "" {
+			a = "none"
+		}
+		fmt.Fprintf(&out, " %d=%s", i, a)
+	}
+	out.WriteString("\n")
+	return out.String()
+}
