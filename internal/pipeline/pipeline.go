@@ -53,7 +53,7 @@ type target struct {
 
 type node struct {
 	id    string
-	port  string // nodeOutput: the pipeline's output port it is
+	port  string    // nodeOutput: the pipeline's output port it is
 	where string    // file:line:col of what created it, for messages
 	span  diag.Span // selects: the statement
 	url   string
