@@ -649,7 +649,7 @@ func (l *loader) checkExists(u PortURL) {
 			missing("onramp", as)
 		}
 	case "offramp":
-		if _, ok := l.offramps[u.ID]; !ok {
+		if _, ok := l.offramps[u.ID]; !ok && BuiltinOfframps[u.ID] == "" {
 			var as []*Artefact
 			for _, o := range l.dep.Offramps {
 				as = append(as, &o.Artefact)
@@ -657,7 +657,7 @@ func (l *loader) checkExists(u PortURL) {
 			missing("offramp", as)
 		}
 	case "pipeline":
-		if _, ok := l.pipelines[u.ID]; !ok {
+		if _, ok := l.pipelines[u.ID]; !ok && BuiltinPipelines[u.ID] == "" {
 			var ids []string
 			for _, p := range l.dep.Pipelines {
 				ids = append(ids, fmt.Sprintf("`%s` (%s)", p.ID, p.File))

@@ -65,6 +65,8 @@ type node struct {
 	order int // topological position; contraflow visits higher orders first
 	log   *slog.Logger
 	woken bool // guarded by Pipeline.wakeMu
+	// counts of events per port, kept only with metrics_interval_s
+	ins, outs2 map[string]uint64
 }
 
 type inbound struct {
@@ -114,6 +116,7 @@ type Pipeline struct {
 
 	id              string    // `#!config id`
 	metricsInterval uint64    // `#!config metrics_interval_s`, in ns (0: none)
+	lastMetrics     uint64
 	warnings        diag.List // found while building
 }
 
@@ -354,7 +357,42 @@ func (p *Pipeline) closeOperators() {
 	}
 }
 
+// MetricsInterval is the query's `#!config metrics_interval_s` in ns (0:
+// the pipeline sends no metrics events).
+func (p *Pipeline) MetricsInterval() uint64 { return p.metricsInterval }
+
+// metrics sends the event counts of every node and port out of the
+// `metrics` port, as Tremor's metrics events (influx-shaped records).
+func (p *Pipeline) metrics(now uint64) {
+	p.lastMetrics = now
+	id := p.id
+	if id == "" {
+		id = p.url
+	}
+	for _, n := range p.order {
+		for _, dir := range []struct {
+			name   string
+			counts map[string]uint64
+		}{{"input", n.ins}, {"output", n.outs2}} {
+			ports := make([]string, 0, len(dir.counts))
+			for port := range dir.counts {
+				ports = append(ports, port)
+			}
+			sort.Strings(ports)
+			for _, port := range ports {
+				tags := event.RecordOf("pipeline", id, "node", n.id, "direction", dir.name, "port", port)
+				ev := &event.Event{IngestNS: now, Meta: event.NewRecord(0), Origin: p.url,
+					Data: event.RecordOf("measurement", "events", "tags", tags, "fields", event.RecordOf("count", dir.counts[port]), "timestamp", now)}
+				p.output("metrics", ev)
+			}
+		}
+	}
+}
+
 func (p *Pipeline) accept(in inbound) {
+	if p.metricsInterval > 0 && in.ev.IngestNS-p.lastMetrics > p.metricsInterval {
+		p.metrics(in.ev.IngestNS)
+	}
 	if in.from != nil {
 		p.upstreams[in.ev.ID.Source] = in.from
 		p.allUpstream[in.from] = struct{}{}
@@ -430,6 +468,12 @@ func (p *Pipeline) owe(ev *event.Event) {
 
 // deliver hands ev to node n's port and runs the graph from there.
 func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
+	if p.metricsInterval > 0 {
+		if n.ins == nil {
+			n.ins = map[string]uint64{}
+		}
+		n.ins[port]++
+	}
 	switch n.kind {
 	case nodeStream:
 		p.emitFrom(n, "out", ev)
@@ -484,6 +528,12 @@ func (p *Pipeline) deadLetter(order int, where string, ev *event.Event, err erro
 }
 
 func (p *Pipeline) emitFrom(n *node, port string, ev *event.Event) {
+	if p.metricsInterval > 0 {
+		if n.outs2 == nil {
+			n.outs2 = map[string]uint64{}
+		}
+		n.outs2[port]++
+	}
 	ts := n.outs[port]
 	for i, t := range ts {
 		e := ev

@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang"
 )
 
 // The executor's own tests build graphs by hand (no trickle), so they test
@@ -314,5 +316,47 @@ func TestErrOutputAnswersForFailedEvent(t *testing.T) {
 		if got := answers(up)[0]; got.Action != reply || got.ID != ev.ID {
 			t.Fatalf("upstream got %v, want %v", got, reply)
 		}
+	}
+}
+
+// TestMetricsEvents: with metrics_interval_s, an event arriving more than
+// the interval after the last report sends the counts of every node's
+// ports out of the metrics port.
+func TestMetricsEvents(t *testing.T) {
+	q, err := lang.ParseQuery("m.trickle", []byte("#!config id = \"main\"\n#!config metrics_interval_s = 1\nselect event from in into out;\n"), lang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(q, "/pipeline/m/01", BuildEnv{Options: Options{NoTicks: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &recOut{name: "metrics"}
+	if err := p.Connect("metrics", m); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, p)
+	defer stop()
+	for _, ns := range []uint64{2e9, 2e9 + 1, 4e9} {
+		if err := p.Send(context.Background(), &event.Event{IngestNS: ns, Data: "x"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	m.mu.Lock()
+	evs := append([]*event.Event(nil), m.evs...)
+	m.mu.Unlock()
+	for _, ev := range evs {
+		got = append(got, string(event.AppendJSON(nil, ev.Data)))
+	}
+	want := `{"measurement":"events","tags":{"pipeline":"main","node":"in","direction":"input","port":"in"},"fields":{"count":2},"timestamp":4000000000}`
+	if len(got) == 0 || got[0] != want {
+		t.Fatalf("metrics events:\n%s\nwant first:\n%s", strings.Join(got, "\n"), want)
+	}
+	if len(got) != 5 { // in and select_0: an input and an output each; out: an input
+		t.Errorf("%d metrics events, want 5:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }

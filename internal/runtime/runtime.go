@@ -143,6 +143,21 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	if err := r.checkCycles(); err != nil {
 		errs = append(errs, err)
 	}
+	// Every pipeline's metrics port feeds the metrics pipeline, when the
+	// deployment uses it (Tremor connected them all).
+	for _, url := range r.pipeOrder {
+		if !strings.HasPrefix(url, "/pipeline/"+config.MetricsPipeline+"/") {
+			continue
+		}
+		for _, other := range r.pipeOrder {
+			if other != url && r.pipes[other].MetricsInterval() > 0 {
+				r.pipes[url].AddUpstream(r.pipes[other])
+				if err := r.pipes[other].Connect("metrics", r.pipes[url]); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
 	for _, url := range r.pipeOrder {
 		for _, up := range r.pipes[url].UnlinkedPorts() {
 			r.log.Warn("a pipeline output port is linked to nothing: the events its query selects into it are discarded",
@@ -173,6 +188,17 @@ func parsePipelines(dep *config.Deployment, opts lang.Options) (map[string]*lang
 			continue
 		}
 		queries[p.ID] = q
+	}
+	for id, text := range config.BuiltinPipelines {
+		if _, defined := queries[id]; defined {
+			continue
+		}
+		q, err := lang.ParseQuery("<"+id+">", []byte(text), opts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		queries[id] = q
 	}
 	return queries, errors.Join(errs...)
 }
@@ -310,6 +336,9 @@ func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*
 		return s, nil
 	}
 	o, ok := offramps[u.ID]
+	if !ok && config.BuiltinOfframps[u.ID] != "" {
+		o, ok = &config.Offramp{Artefact: config.Artefact{ID: u.ID, Type: config.BuiltinOfframps[u.ID]}}, true
+	}
 	if !ok {
 		return nil, fmt.Errorf("offramp %q was not loaded", u.ID)
 	}
