@@ -114,8 +114,8 @@ type Pipeline struct {
 	warnedPorts map[string]bool
 	errs        *errorLog
 
-	id              string    // `#!config id`
-	metricsInterval uint64    // `#!config metrics_interval_s`, in ns (0: none)
+	id              string // `#!config id`
+	metricsInterval uint64 // `#!config metrics_interval_s`, in ns (0: none)
 	lastMetrics     uint64
 	warnings        diag.List // found while building
 }

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/temblor-dev/temblor/internal/config"
