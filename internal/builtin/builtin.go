@@ -9,6 +9,10 @@ import (
 	// Pre- and postprocessors.
 	_ "github.com/temblor-dev/temblor/internal/processor"
 
+	// Operators (and, through the pipeline and the language, windows
+	// and aggregates).
+	_ "github.com/temblor-dev/temblor/internal/pipeline/op"
+
 	// Connectors.
 	_ "github.com/temblor-dev/temblor/internal/connector/amqp"
 	_ "github.com/temblor-dev/temblor/internal/connector/blackhole"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/conf"
 	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
@@ -261,14 +262,22 @@ type OpEnv struct {
 type OperatorSpec struct {
 	Name string
 	Doc  string
-	New  func(env OpEnv, p *Params) (Operator, error)
+	// Config is the schema of its `with` parameters (decoded by
+	// Params.Decode), for the reference docs; nil when it reads them
+	// itself.
+	Config *conf.Schema
+	New    func(env OpEnv, p *Params) (Operator, error)
 }
 
 // Operators is the registry of operator kinds.
 var Operators = registry.New[OperatorSpec]("operator")
 
 // RegisterOperator adds an operator kind; call it from init().
-func RegisterOperator(s OperatorSpec) { Operators.Register(s.Name, s) }
+func RegisterOperator(s OperatorSpec) {
+	Operators.Register(s.Name, s)
+	sum, rest := component.SplitDoc(s.Doc)
+	component.Register(&component.Spec{Kind: component.Operator, Name: s.Name, Summary: sum, Docs: rest, Config: s.Config, Impl: s})
+}
 
 // Decode fills dst, a pointer to a config struct with `conf` tags, from
 // the parameters, strictly: an unknown parameter (with a did-you-mean), a

@@ -33,8 +33,9 @@ func init() {
 			doc = "The deprecated name of `qos::backpressure` (as in Tremor 0.11). " + doc
 		}
 		pipeline.RegisterOperator(pipeline.OperatorSpec{
-			Name: name,
-			Doc:  doc,
+			Name:   name,
+			Doc:    doc,
+			Config: backpressureSchema,
 			New: func(env pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 				var cfg backpressureConfig
 				at, err := p.Decode(backpressureSchema, &cfg)

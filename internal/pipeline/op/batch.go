@@ -25,6 +25,7 @@ func init() {
 		Name: "generic::batch",
 		Doc: "Collects `count` events into one batch event (sooner after `timeout` ms, when set). Sinks write the events of a batch one by one; " +
 			"its ack or fail goes back to every event in it.",
+		Config: batchSchema,
 		New: func(_ pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			var cfg batchConfig
 			if _, err := p.Decode(batchSchema, &cfg); err != nil {

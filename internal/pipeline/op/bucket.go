@@ -28,6 +28,7 @@ func init() {
 		Doc: "Rate-limits events by `$class` and `$dimensions` at `$rate` events per `$time_range` ms (default 1000, in `$windows` slots, " +
 			"default 100), remembering `$cardinality` dimensions per class (default 1000, least recently used first out). " +
 			"Ports: `out` (within the rate), `overflow` (over it), `err` (no `$class`, or no `$rate` for a new dimension). Takes no parameters.",
+		Config: bucketSchema,
 		New: func(_ pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			var cfg bucketConfig
 			if _, err := p.Decode(bucketSchema, &cfg); err != nil {

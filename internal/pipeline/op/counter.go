@@ -15,8 +15,9 @@ var counterSchema = conf.MustSchemaOf(counterConfig{})
 
 func init() {
 	pipeline.RegisterOperator(pipeline.OperatorSpec{
-		Name: "generic::counter",
-		Doc:  "Counts the events it sees: each becomes `{\"count\": N, \"event\": EVENT}`, N from 1. Takes no parameters.",
+		Name:   "generic::counter",
+		Doc:    "Counts the events it sees: each becomes `{\"count\": N, \"event\": EVENT}`, N from 1. Takes no parameters.",
+		Config: counterSchema,
 		New: func(_ pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			var cfg counterConfig
 			if _, err := p.Decode(counterSchema, &cfg); err != nil {

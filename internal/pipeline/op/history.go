@@ -10,16 +10,17 @@ import (
 // event that passes (a trace of the operators an event went through).
 
 type historyConfig struct {
-	Op   string `conf:"op,required" doc:"The label written into the history." example:"\"enrich\""`
-	Name string `conf:"name,required" doc:"The metadata field (\\$NAME) that holds the history array." example:"\"history\""`
+	Op   string `conf:"op,required" doc:"The label written into the history." example:"enrich"`
+	Name string `conf:"name,required" doc:"The metadata field (\\$NAME) that holds the history array." example:"history"`
 }
 
 var historySchema = conf.MustSchemaOf(historyConfig{})
 
 func init() {
 	pipeline.RegisterOperator(pipeline.OperatorSpec{
-		Name: "debug::history",
-		Doc:  "Appends `\"evt: OP(ID)\"` to the metadata array `$NAME` of each event (created when missing), to trace the path of events.",
+		Name:   "debug::history",
+		Doc:    "Appends `\"evt: OP(ID)\"` to the metadata array `$NAME` of each event (created when missing), to trace the path of events.",
+		Config: historySchema,
 		New: func(_ pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			var cfg historyConfig
 			if _, err := p.Decode(historySchema, &cfg); err != nil {

@@ -26,6 +26,7 @@ func init() {
 		Name: "qos::percentile",
 		Doc: "Lets a share of events through to `out` (the rest to `overflow`): the share drops by `step_down` (default 0.05) on a fail " +
 			"or an ack slower than `timeout` ms, and rises by `step_up` (default 0.001) on a timely ack.",
+		Config: percentileSchema,
 		New: func(_ pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			var cfg percentileConfig
 			if _, err := p.Decode(percentileSchema, &cfg); err != nil {

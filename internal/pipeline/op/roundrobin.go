@@ -22,6 +22,7 @@ func init() {
 		Doc: "Distributes events over the ports named in `outputs` (default `[\"out\"]`), one after the other. An output whose event " +
 			"failed downstream is skipped until a circuit breaker restores; when every output is skipped, events go to `overflow` " +
 			"and a trigger goes upstream.",
+		Config: roundrobinSchema,
 		New: func(_ pipeline.OpEnv, p *pipeline.Params) (pipeline.Operator, error) {
 			cfg := roundrobinConfig{}
 			at, err := p.Decode(roundrobinSchema, &cfg)
