@@ -3,6 +3,7 @@ package pipeline
 import (
 	"github.com/temblor-dev/temblor/internal/event"
 	"github.com/temblor-dev/temblor/internal/lang"
+	"github.com/temblor-dev/temblor/internal/lang/stdlib"
 )
 
 // selectOp runs a select without windows and grouping: `where` on the
@@ -10,11 +11,16 @@ import (
 type selectOp struct {
 	q                     *lang.Query
 	target, where, having *lang.Expr
-	passthrough           bool // the target is `event`
+	passthrough           bool       // the target is `event`
+	ctx                   stdlib.Ctx // reused between events
 }
 
 func (s *selectOp) OnEvent(c *Context, _ string, ev *event.Event) error {
-	env := eventEnv(ev)
+	if ev.Meta == nil {
+		ev.Meta = event.NewRecord(0)
+	}
+	s.ctx = stdlib.Ctx{IngestNS: ev.IngestNS}
+	env := lang.Env{Data: &ev.Data, Meta: &ev.Meta, Ctx: &s.ctx}
 	if s.where != nil {
 		ok, err := cond(s.q, s.where, env)
 		if err != nil || !ok {

@@ -6,6 +6,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/event"
 	"github.com/temblor-dev/temblor/internal/lang"
 	"github.com/temblor-dev/temblor/internal/lang/aggr"
+	"github.com/temblor-dev/temblor/internal/lang/stdlib"
 )
 
 // A select over windows: events are grouped, accumulated into the
@@ -61,7 +62,17 @@ type windowSelect struct {
 	seq     uint64
 	pending map[event.EventID][]event.EventID // emitted aggregate → the events it holds
 	holds   map[event.EventID]*hold           // event → how many holds, and how it fared
-	env     lang.Env                          // reused
+	ctx     stdlib.Ctx                        // reused between events
+	args    []event.Value                     // reused between aggregate calls
+}
+
+// eventEnv is the environment for an event, without allocating.
+func (w *windowSelect) eventEnv(ev *event.Event) lang.Env {
+	if ev.Meta == nil {
+		ev.Meta = event.NewRecord(0)
+	}
+	w.ctx = stdlib.Ctx{IngestNS: ev.IngestNS}
+	return lang.Env{Data: &ev.Data, Meta: &ev.Meta, Ctx: &w.ctx}
 }
 
 type hold struct {
@@ -99,7 +110,7 @@ type aggrValues []aggr.Aggregate
 func (a aggrValues) EmitAggr(i int) (event.Value, error) { return a[i].Emit() }
 
 func (w *windowSelect) OnEvent(c *Context, _ string, ev *event.Event) error {
-	env := eventEnv(ev)
+	env := w.eventEnv(ev)
 	if w.sel.Where != nil {
 		ok, err := cond(w.q, w.sel.Where, env)
 		if err != nil {
@@ -126,8 +137,7 @@ func (w *windowSelect) OnEvent(c *Context, _ string, ev *event.Event) error {
 	held := false
 	for _, g := range groups {
 		key := groupKey(g)
-		gv := groupValue(g)
-		ok, err := w.onGroup(c, ev, key, gv, g)
+		ok, err := w.onGroup(c, ev, key, g)
 		if err != nil {
 			// This group cannot take it; the others still do.
 			c.Error(ev, err)
@@ -187,9 +197,8 @@ func (w *windowSelect) evict(c *Context, win *windowRun, now uint64) {
 }
 
 func (w *windowSelect) accumulate(c *Context, d *groupData, ev *event.Event) error {
-	env := eventEnv(ev)
-	env.Window, env.Group = nil, nil
-	args := make([]event.Value, 0, 2)
+	env := w.eventEnv(ev)
+	args := w.args
 	for i, a := range w.sel.Aggrs {
 		args = args[:0]
 		for _, x := range a.Args {
@@ -199,6 +208,7 @@ func (w *windowSelect) accumulate(c *Context, d *groupData, ev *event.Event) err
 			}
 			args = append(args, v)
 		}
+		w.args = args
 		if err := d.aggrs[i].Accumulate(args); err != nil {
 			sp := a.Span
 			return &langError{w.q.Err(sp, sp, err.Error(), "")}
@@ -308,8 +318,7 @@ func (w *windowSelect) OnContraflow(c *Context, in event.Insight) bool {
 
 // onGroup runs the windows for one group of an event; it reports whether
 // a window holds the event.
-func (w *windowSelect) onGroup(c *Context, ev *event.Event, key string, gv event.Value, g []event.Value) (bool, error) {
-	_ = gv
+func (w *windowSelect) onGroup(c *Context, ev *event.Event, key string, g []event.Value) (bool, error) {
 	if len(w.windows) == 1 {
 		win := w.windows[0]
 		d, err := w.group(win, key, g)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -199,4 +200,31 @@ func trickleCase(t *testing.T, dir string) string {
 	}
 	out.WriteString("\n")
 	return out.String()
+}
+
+// TestTrickleDoc builds every ```trickle block of docs/language.md into a
+// pipeline, so the examples stay true.
+func TestTrickleDoc(t *testing.T) {
+	b, err := os.ReadFile("../../../docs/language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```trickle\n(.*?)```").FindAllStringSubmatch(string(b), -1)
+	if len(blocks) < 3 {
+		t.Fatalf("only %d trickle blocks in docs/language.md", len(blocks))
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for i, m := range blocks {
+		q, err := lang.ParseQuery(fmt.Sprintf("block%d.trickle", i+1), []byte(m[1]), lang.Options{})
+		if err != nil {
+			t.Errorf("block %d:\n%s%s", i+1, m[1], renderDiag(err))
+			continue
+		}
+		p, err := pipeline.Build(q, "/pipeline/doc/01", pipeline.BuildEnv{DataDir: t.TempDir(), Logger: log, Options: pipeline.Options{Logger: log}})
+		if err != nil {
+			t.Errorf("block %d:\n%s%s", i+1, m[1], renderDiag(err))
+			continue
+		}
+		p.Close()
+	}
 }
