@@ -134,3 +134,28 @@ func TestServerRunModulePath(t *testing.T) {
 		t.Fatalf("without --module-path: exit %d\n%s", code, errs)
 	}
 }
+
+// TestRunQuery: `temblor run FILE.trickle` feeds the events into `in` and
+// writes what every port emits, in order; --deterministic makes time
+// windows reproducible (ingest time = index, no ticks); an event that
+// fails reaches the err port and makes the exit status 1; a query that
+// does not build exits 2 with the place marked.
+func TestRunQuery(t *testing.T) {
+	dir := t.TempDir()
+	q := write(t, dir, "q.trickle", "define tumbling window two_ns with interval = 2 end;\n"+
+		"select {\"g\": group[0], \"n\": aggr::stats::count()} from in[two_ns] group by set(event.g) into out;\n"+
+		"select event.a + 1 from in where present event.a into out/plus;\n")
+	in := write(t, dir, "in.json", "{\"g\":\"x\",\"a\":1}\n{\"g\":\"x\"}\n{\"g\":\"x\",\"a\":\"s\"}\n{\"g\":\"y\"}\n")
+	code, out, errs := runCLI(t, "run", q, "-i", in, "--deterministic", "--ports")
+	if code != 1 || !strings.Contains(errs, "1 of 4 events failed") {
+		t.Fatalf("exit %d (want 1: one event failed):\n%s", code, errs)
+	}
+	want := "plus\t2\nout\t{\"g\":\"x\",\"n\":2}\nerr\t"
+	if !strings.HasPrefix(out, want) || !strings.Contains(out, "q.trickle:3:8") {
+		t.Fatalf("got\n%s\nwant it to start with\n%s", out, want)
+	}
+	bad := write(t, dir, "bad.trickle", "select aggr::stats::count() from in into out;\n")
+	if code, _, errs := runCLI(t, "run", bad, "-i", in); code != 2 || !strings.Contains(errs, "bad.trickle:1:8") {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+}
