@@ -101,9 +101,6 @@ func (w *windowSelect) newAggrs() []aggr.Aggregate {
 // AnswersUpstream: every transactional event accepted is answered.
 func (w *windowSelect) AnswersUpstream() {}
 
-// Backlog is the number of events held in open windows.
-func (w *windowSelect) Backlog() uint64 { return 0 }
-
 // aggrValues answers the target's aggregate calls from a group.
 type aggrValues []aggr.Aggregate
 
