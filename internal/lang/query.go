@@ -8,6 +8,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/lang/aggr"
 	"github.com/temblor-dev/temblor/internal/lang/ast"
 	"github.com/temblor-dev/temblor/internal/lang/compiler"
+	"github.com/temblor-dev/temblor/internal/lang/lexer"
 	"github.com/temblor-dev/temblor/internal/lang/parser"
 	"github.com/temblor-dev/temblor/internal/lang/source"
 	"github.com/temblor-dev/temblor/internal/lang/stdlib"
@@ -29,6 +30,9 @@ func ParseQuery(name string, text []byte, opts Options) (*Query, error) {
 	src := source.New(name, string(text)+"\n")
 	q, d := parser.ParseQuery(src)
 	if d != nil {
+		if err := missingModule(src, d, opts); err != nil {
+			return nil, err
+		}
 		return nil, d
 	}
 	c := compiler.New(opts.CompilerOptions(true))
@@ -304,3 +308,44 @@ func (d *Def) Script() (*Script, error) {
 
 // Warn records a warning about the query (shown with its other warnings).
 func (q *Query) Warn(outer, inner ast.Span, msg string) { q.c.Warn(q.Src, outer, inner, msg) }
+
+// missingModule finds a `use` before the syntax error d whose module
+// cannot be loaded: Tremor resolved them first and reported that instead.
+func missingModule(src *source.Source, d *diag.Diagnostic, opts Options) error {
+	toks, _ := lexer.Tokenize(src.Text)
+	toks = lexer.Significant(toks)
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.Start.Line > d.Span.Start.Line || t.Start.Line == d.Span.Start.Line && t.Start.Col >= d.Span.Start.Col {
+			return nil
+		}
+		if t.Kind != lexer.Use {
+			continue
+		}
+		u := &ast.Use{Span: ast.Span{Start: t.Start, End: t.End}}
+		j := i + 1
+		for j < len(toks) && toks[j].Kind == lexer.Ident {
+			u.Path = append(u.Path, ast.Ident{Name: toks[j].Text, Span: ast.Span{Start: toks[j].Start, End: toks[j].End}})
+			j++
+			if j < len(toks) && toks[j].Kind == lexer.ColonColon {
+				j++
+				continue
+			}
+			break
+		}
+		if len(u.Path) == 0 || j >= len(toks) {
+			continue
+		}
+		if toks[j].Kind == lexer.As && j+2 < len(toks) && toks[j+1].Kind == lexer.Ident {
+			j += 2
+		}
+		if toks[j].Kind != lexer.Semi {
+			continue
+		}
+		u.After = ast.Span{Start: toks[j].End, End: toks[j].End}
+		if err := compiler.New(opts.CompilerOptions(true)).CheckUse(src, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}

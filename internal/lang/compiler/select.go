@@ -268,3 +268,12 @@ func sameAST(a, b reflect.Value) bool {
 func (c *Compiler) Warn(src *source.Source, outer, inner diag.Span, msg string) {
 	c.warnings = append(c.warnings, warning{outer: outer, inner: inner, msg: msg, src: src})
 }
+
+// CheckUse loads the module a `use` statement names (into a scratch
+// scope), for reporting a missing module the way Tremor's preprocessor
+// did: before the syntax errors that follow it.
+func (c *Compiler) CheckUse(src *source.Source, u *ast.Use) error {
+	return c.run(func() {
+		c.unit(src, newModule(nil, nil)).use(u, newModule(nil, nil))
+	})
+}

@@ -12,8 +12,6 @@ var Known = map[string]string{
 		"the order the keys were written, not a hash map's order.",
 	"queries/script_error": "The error event a script emits on its err port names the query's file and " +
 		"position in its heading (`Error: FILE:LINE:COL`), as every error event of temblor does; Tremor's heading was `Error: `.",
-	"query_errors/pp_mod_not_found": "Tremor resolved every `use` before parsing, so a missing module was reported " +
-		"before the syntax error that follows it (`select from in`); temblor parses first and reports the syntax error.",
 }
 
 // Floor is the share of the harness's cases that must pass.

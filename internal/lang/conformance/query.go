@@ -53,7 +53,7 @@ func RunQuery(root, suite, name string) Result {
 		r.Detail = err.Error()
 		return r
 	}
-	opts := lang.Options{ModulePath: []compiler.Mount{{Name: rel, Dir: dir}}, LibName: "tremor-script/lib"}
+	opts := lang.Options{ModulePath: []compiler.Mount{{Name: rel, Dir: dir}}, LibName: "tremor-script/lib/"}
 	tmp, err := os.MkdirTemp("", "temblor-conformance-")
 	if err != nil {
 		r.Detail = err.Error()
