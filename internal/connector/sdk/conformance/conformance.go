@@ -29,6 +29,8 @@ import (
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/processor"
+	"github.com/temblor-dev/temblor/internal/registry"
 )
 
 // BadConfig is a config section that must be refused, and what the
@@ -131,6 +133,20 @@ func stringCodec(t *testing.T) codec.Codec {
 		t.Fatal(err)
 	}
 	return s.New()
+}
+
+// processors resolves processor names (nil for none).
+func processors(t *testing.T, table *registry.Table[processor.Spec], names []string) []processor.Spec {
+	t.Helper()
+	var out []processor.Spec
+	for _, n := range names {
+		s, err := table.Get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // WaitFor polls cond until it holds, failing the test after 20 s.

@@ -10,6 +10,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/processor"
 )
 
 // SinkPeer is the real peer an offramp delivers to.
@@ -58,8 +59,11 @@ type Sink struct {
 	// Start starts a fresh peer; the suite stops it with t.Cleanup.
 	Start func(t *testing.T) SinkPeer
 	// Ordered: the peer receives events in the order sent.
-	Ordered    bool
-	BadConfigs []BadConfig
+	Ordered bool
+	// Postprocessors of the offramp, for a peer that reads a byte stream
+	// (tcp: `lines`, and the peer splits lines).
+	Postprocessors []string
+	BadConfigs     []BadConfig
 }
 
 type sinkRun struct {
@@ -88,7 +92,7 @@ func startSink(t *testing.T, c Sink, peer SinkPeer, extra string) *sinkRun {
 		opts.ConfirmTimeout = time.Second
 	}
 	opts.BackoffInitial, opts.BackoffMax = 10*time.Millisecond, 50*time.Millisecond
-	r := sdk.NewSinkRunner("/offramp/test/01", c.Type, built.Value, stringCodec(t), nil, opts)
+	r := sdk.NewSinkRunner("/offramp/test/01", c.Type, built.Value, stringCodec(t), processors(t, processor.Post, c.Postprocessors), opts)
 	s := &sinkRun{t: t, r: r, up: newUpstream(), done: make(chan struct{}), value: c.Value}
 	if s.value == nil {
 		s.value = func(seq uint64) event.Value { return payload(seq) }

@@ -9,6 +9,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/processor"
 )
 
 // Source describes an onramp to the suite.
@@ -29,8 +30,11 @@ type Source struct {
 	// Text, when set, turns an event's value into the message it stands
 	// for (a source whose events are records, such as a database row);
 	// the default takes the value as a string.
-	Text       func(v event.Value) string
-	BadConfigs []BadConfig
+	Text func(v event.Value) string
+	// Preprocessors of the onramp, for a source whose input is a byte
+	// stream (tcp: `lines`, and the peer sends a line per message).
+	Preprocessors []string
+	BadConfigs    []BadConfig
 }
 
 // target records what an onramp delivers.
@@ -110,7 +114,7 @@ func startSource(t *testing.T, c Source, msgs []string, before func(*sdk.SourceR
 	if errs.HasErrors() {
 		t.Fatalf("the peer's config is refused: %v", errs)
 	}
-	r := sdk.NewSourceRunner("/onramp/test/01", c.Type, built.Value, stringCodec(t), nil)
+	r := sdk.NewSourceRunner("/onramp/test/01", c.Type, built.Value, stringCodec(t), processors(t, processor.Pre, c.Preprocessors))
 	s := &sourceRun{r: r, src: built.Value, out: &target{}, done: make(chan error, 1)}
 	r.Link("out", s.out)
 	ctx, cancel := context.WithCancel(context.Background())
