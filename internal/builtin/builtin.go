@@ -26,6 +26,9 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
 	_ "github.com/temblor-dev/temblor/internal/connector/postgres"
 	_ "github.com/temblor-dev/temblor/internal/connector/stdio"
+	_ "github.com/temblor-dev/temblor/internal/connector/tcp"
+	_ "github.com/temblor-dev/temblor/internal/connector/udp"
+	_ "github.com/temblor-dev/temblor/internal/connector/unixsocket"
 	_ "github.com/temblor-dev/temblor/internal/connector/unsupported"
 	_ "github.com/temblor-dev/temblor/internal/connector/ws"
 )
