@@ -56,6 +56,7 @@ func newSinkMetrics(reg prometheus.Registerer, url string) *sinkMetrics {
 // sourceMetrics are one onramp instance's collectors.
 type sourceMetrics struct {
 	out, errPort, decodeErrors, refused prometheus.Counter
+	replies                             *prometheus.CounterVec // by onramp, outcome
 }
 
 func newSourceMetrics(reg prometheus.Registerer, url string) *sourceMetrics {
@@ -68,6 +69,9 @@ func newSourceMetrics(reg prometheus.Registerer, url string) *sourceMetrics {
 	refused := registerOrGet(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "temblor", Name: "onramp_refused_total", Help: "Input an onramp skipped because it is over a size limit (a line over max_line_bytes, a message over max_message_bytes).",
 	}, []string{"onramp"}))
+	replies := registerOrGet(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "temblor", Name: "onramp_replies_total", Help: "Replies a linked onramp got on its `in` port, by outcome (sent, failed, no_peer: the peer was gone).",
+	}, []string{"onramp", "outcome"}))
 	return &sourceMetrics{out: events.WithLabelValues(url, "out"), errPort: events.WithLabelValues(url, "err"),
-		decodeErrors: decode.WithLabelValues(url), refused: refused.WithLabelValues(url)}
+		decodeErrors: decode.WithLabelValues(url), refused: refused.WithLabelValues(url), replies: replies}
 }

@@ -66,7 +66,9 @@ type Message struct {
 	// Meta is the event's metadata ($), for sinks that read it.
 	Meta event.Value
 	// Data is the event's value before encoding, for sinks that read
-	// values (exit, kv, postgres, cb); do not modify it.
+	// values (exit, kv, postgres, cb) or encode it otherwise too (rest: by
+	// the Content-Type an event asks for, through its Encoder); do not
+	// modify it.
 	Data event.Value
 	// IngestNS is when the event entered the engine (the blackhole's
 	// latency histogram).
@@ -76,6 +78,9 @@ type Message struct {
 	tx bool          // the event is transactional
 }
 
+// ID is the message's event ID (a linked offramp's response carries it).
+func (m *Message) ID() event.EventID { return m.id }
+
 // Batch is what a sink writes at once.
 type Batch struct {
 	Messages []Message
@@ -84,23 +89,55 @@ type Batch struct {
 	ids   event.IDs // of the transactional events
 	plain int       // messages of events that are not transactional
 
-	failed map[int]string // messages the sink failed on their own (Fail)
+	settleMu sync.Mutex
+	settled  []settled // per message, once a sink settled one (nil: none)
+}
+
+// settled is the outcome a sink gave one message of a batch.
+type settled struct {
+	done   bool   // the sink settled it
+	reason string // "" delivered, else why not
 }
 
 // Fail marks message i as not delivered, for a reason, while the rest of
 // the batch follows the batch's outcome (a kv command that could not run,
-// a cb offramp told to fail one event). Call it from Write.
+// a cb offramp told to fail one event): Settle with an error.
 func (b *Batch) Fail(i int, reason string) {
-	if b.failed == nil {
-		b.failed = map[int]string{}
+	if reason == "" {
+		reason = "not delivered"
 	}
-	b.failed[i] = reason
+	b.Settle(i, errors.New(reason))
 }
 
-// Failed says whether message i was marked with Fail, and why.
+// Failed says whether message i was settled as not delivered, and why.
 func (b *Batch) Failed(i int) (reason string, failed bool) {
-	reason, failed = b.failed[i]
-	return reason, failed
+	b.settleMu.Lock()
+	defer b.settleMu.Unlock()
+	if b.settled == nil || !b.settled[i].done || b.settled[i].reason == "" {
+		return "", false
+	}
+	return b.settled[i].reason, true
+}
+
+// Settle records the outcome of message i alone, for a sink that learns
+// it per message (an HTTP response per event): nil delivered, else not.
+// What the runner does with the batch then spares it: a message settled
+// as delivered is acked even if the rest of the batch fails, one settled
+// as not delivered is failed (with its reason) even if the rest is acked.
+// Safe for concurrent use.
+func (b *Batch) Settle(i int, err error) {
+	b.settleMu.Lock()
+	defer b.settleMu.Unlock()
+	if b.settled == nil {
+		b.settled = make([]settled, len(b.Messages))
+	}
+	b.settled[i] = settled{done: true}
+	if err != nil {
+		b.settled[i].reason = err.Error()
+		if b.settled[i].reason == "" {
+			b.settled[i].reason = "not delivered"
+		}
+	}
 }
 
 // IDs are the IDs of the batch's transactional events (for tests and
@@ -183,6 +220,7 @@ type SinkRunner struct {
 	ups  map[Upstream]struct{}
 
 	ctl control // replies, engine stop
+	rsp *responses // set by EnableResponses (a linked offramp)
 
 	// owned by the Run goroutine
 	connected    bool
@@ -298,8 +336,7 @@ func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) er
 			}
 			continue
 		}
-		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta, Data: ev.Data, IngestNS: ev.IngestNS,
-			id: ev.ID, tx: ev.Transactional})
+		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta, IngestNS: ev.IngestNS, Data: ev.Data, id: ev.ID, tx: ev.Transactional})
 		if ev.Transactional {
 			out.ids.Add(event.Range(ev.ID))
 		} else {
@@ -349,8 +386,7 @@ func (r *SinkRunner) CloseInput() {
 }
 
 func (r *SinkRunner) ack(b *Batch) {
-	if len(b.failed) > 0 {
-		r.ackSome(b)
+	if r.answerSettled(b, "") {
 		return
 	}
 	r.m.acked.Add(float64(len(b.Messages)))
@@ -359,49 +395,65 @@ func (r *SinkRunner) ack(b *Batch) {
 	}
 }
 
-// ackSome acks a batch some of whose messages the sink failed itself.
-func (r *SinkRunner) ackSome(b *Batch) {
-	var acked event.IDs
-	failed := map[string]*event.IDs{} // by reason
-	plain, plainReason := 0, ""
+// answerSettled answers a batch some of whose messages a sink settled
+// one by one: those as the sink said, the others acked (reason "") or
+// failed with reason. It reports false when no message was settled.
+func (r *SinkRunner) answerSettled(b *Batch, reason string) bool {
+	b.settleMu.Lock()
+	st := b.settled
+	b.settleMu.Unlock()
+	if st == nil {
+		return false
+	}
+	var ok event.IDs
+	fails := map[string]*event.IDs{}
+	var order []string
+	plainFailed := 0
 	for i := range b.Messages {
 		m := &b.Messages[i]
-		reason, bad := b.failed[i]
-		if !bad {
+		why := reason
+		if st[i].done {
+			why = st[i].reason
+		}
+		if why == "" {
 			r.m.acked.Inc()
 			if m.tx {
-				acked.Add(event.Range(m.id))
+				ok.Add(event.Range(m.id))
 			}
 			continue
 		}
 		r.m.failed.Inc()
 		if !m.tx {
-			plain++
-			plainReason = reason
+			plainFailed++
 			continue
 		}
-		ids := failed[reason]
-		if ids == nil {
+		ids, seen := fails[why]
+		if !seen {
 			ids = &event.IDs{}
-			failed[reason] = ids
+			fails[why] = ids
+			order = append(order, why)
 		}
 		ids.Add(event.Range(m.id))
 	}
 	if b.back != nil {
-		if !acked.IsZero() {
-			b.back.Contraflow(event.Insight{Action: event.ActAck, IDs: acked})
+		if !ok.IsZero() {
+			b.back.Contraflow(event.Insight{Action: event.ActAck, IDs: ok})
 		}
-		for reason, ids := range failed {
-			b.back.Contraflow(event.Insight{Action: event.ActFail, IDs: *ids, Reason: reason})
+		for _, why := range order {
+			b.back.Contraflow(event.Insight{Action: event.ActFail, IDs: *fails[why], Reason: why})
 		}
 	}
-	if plain > 0 {
+	if plainFailed > 0 {
 		r.log.Warn("events not delivered (not transactional, so not re-sent; put a qos::wal before this offramp to keep them)",
-			"events", plain, "reason", plainReason)
+			"events", plainFailed, "reason", order)
 	}
+	return true
 }
 
 func (r *SinkRunner) fail(b *Batch, reason string) {
+	if r.answerSettled(b, reason) {
+		return
+	}
 	r.m.failed.Add(float64(len(b.Messages)))
 	if !b.ids.IsZero() && b.back != nil {
 		b.back.Contraflow(event.Insight{Action: event.ActFail, IDs: b.ids, Reason: reason})
@@ -452,15 +504,20 @@ func (r *SinkRunner) failUnconfirmed(reason string) {
 }
 
 // drop fails the unconfirmed, disconnects and trips the breaker.
+//
+// The breaker opens first, so that a qos::wal upstream that re-sends what
+// fails holds it until the offramp is back; the sink disconnects before
+// the fails, so that what it settled meanwhile (a request answered) is
+// answered as it settled.
 func (r *SinkRunner) drop(reason string) {
-	r.failUnconfirmed(reason)
+	if !r.tripped {
+		r.trip("offramp disconnected: circuit breaker open; reconnecting with backoff", reason, "reason", reason)
+	}
 	if r.connected {
 		_ = r.sink.Disconnect()
 		r.connected = false
 	}
-	if !r.tripped {
-		r.trip("offramp disconnected: circuit breaker open; reconnecting with backoff", reason, "reason", reason)
-	}
+	r.failUnconfirmed(reason)
 }
 
 // write hands b to the sink; false when the connection dropped.

@@ -40,6 +40,16 @@ type Input struct {
 	// {"error": reason, ...info}. Logging it is the source's job (it knows
 	// the line number or the connection).
 	Refused []Refusal
+	// ContentType, when set, picks the codec that decodes the frames from
+	// the onramp's codec map (a request's Content-Type, for rest); the
+	// onramp's codec decodes what the map does not name.
+	ContentType string
+	// ReplyTo, when set, is where replies to the events of this input's
+	// stream go (a linked onramp's request or connection): events a
+	// pipeline sends to the onramp's `in` port with one of the stream's
+	// IDs reach the source's Reply with it, until the source calls
+	// ForgetReplies for the stream.
+	ReplyTo any
 	// Acks, when set, is told the fate of every frame or value: Ack once
 	// every event made from it was acked downstream, Fail once one failed
 	// (so the source can re-deliver it). Each index is answered exactly
@@ -136,6 +146,10 @@ type SourceRunner struct {
 	book   []*pending // inputs with Acks awaiting answers, by first sequence
 
 	waiting atomic.Int32 // goroutines held by an open breaker
+
+	replies  *replies      // set by EnableReplies (a linked onramp)
+	codecMap codec.MimeMap // set by SetCodecMap; decoders by name, under mu
+	decs     map[string]codec.Codec
 
 	decodeLog *lograte.Limiter // undecodable input: the first in full, then counts
 }
@@ -347,6 +361,9 @@ func (r *SourceRunner) Push(ctx context.Context, in *Input) error {
 	r.mu.Lock()
 	out, errs, spans := r.decodeLocked(in)
 	r.mu.Unlock()
+	if in.ReplyTo != nil && r.replies != nil {
+		r.replies.remember(in.Stream, in.ReplyTo)
+	}
 	if in.Acks != nil {
 		r.track(in.Acks, spans, len(r.outs["out"]))
 	}
@@ -440,12 +457,20 @@ func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []
 	}
 	// decode turns one frame into an event; codec.ErrSkip (a blank or
 	// comment line) makes none, without an error, as in Tremor.
+	dec := r.codec
+	if in.ContentType != "" && r.codecMap != nil {
+		dec = r.decoderLocked(in.ContentType)
+	}
+	badInput, _ := in.Acks.(BadInputReporter)
 	decode := func(idx int, data []byte, ingest uint64, m event.Value) {
-		v, err := codec.Decode(r.codec, data, ingest)
+		v, err := codec.Decode(dec, data, ingest)
 		switch {
 		case errors.Is(err, codec.ErrSkip):
 		case err != nil:
 			bad(data, m, err)
+			if badInput != nil && idx >= 0 {
+				badInput.BadInput(idx, err)
+			}
 		default:
 			emit(idx, ingest, v, m)
 		}
