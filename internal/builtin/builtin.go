@@ -20,6 +20,7 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/connector/cb"
 	_ "github.com/temblor-dev/temblor/internal/connector/crononome"
 	_ "github.com/temblor-dev/temblor/internal/connector/debug"
+	_ "github.com/temblor-dev/temblor/internal/connector/dns"
 	_ "github.com/temblor-dev/temblor/internal/connector/exit"
 	_ "github.com/temblor-dev/temblor/internal/connector/file"
 	_ "github.com/temblor-dev/temblor/internal/connector/kv"

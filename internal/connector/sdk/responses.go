@@ -19,6 +19,13 @@ type Responder interface {
 	SetResponses(out Responses)
 }
 
+// AlwaysResponds marks a Responder whose responses need no `linked: true`
+// (dns: a lookup's answer is what it is for, as in Tremor 0.11).
+type AlwaysResponds interface {
+	Responder
+	AlwaysResponds()
+}
+
 // Responses takes an offramp's responses to the pipelines linked to its
 // `out` and `err` ports.
 type Responses interface {
