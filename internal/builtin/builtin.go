@@ -25,6 +25,7 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/connector/file"
 	_ "github.com/temblor-dev/temblor/internal/connector/kv"
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
+	_ "github.com/temblor-dev/temblor/internal/connector/otel"
 	_ "github.com/temblor-dev/temblor/internal/connector/postgres"
 	_ "github.com/temblor-dev/temblor/internal/connector/rest"
 	_ "github.com/temblor-dev/temblor/internal/connector/stdio"
