@@ -32,7 +32,7 @@ func freePort(t *testing.T) int {
 func writeRelay(t *testing.T, port int, url string) *deployment {
 	t.Helper()
 	return writeFiles(t, map[string]string{
-		"relay.yaml": fmt.Sprintf("onramp:\n  - id: in\n    type: ws\n    config:\n      host: 127.0.0.1\n      port: %d\n", port) +
+		"relay.yaml": fmt.Sprintf("onramp:\n  - id: in\n    type: ws\n    codec: json\n    config:\n      host: 127.0.0.1\n      port: %d\n", port) +
 			"offramp:\n  - id: out\n    type: ws\n    config:\n      url: " + url + "\n" +
 			"binding:\n  - id: relay\n    links:\n      \"/onramp/in/{instance}/out\": [\"/pipeline/echo/{instance}/in\"]\n" +
 			"      \"/pipeline/echo/{instance}/out\": [\"/offramp/out/{instance}/in\"]\n" +
@@ -148,7 +148,7 @@ func TestLongLineAndLargeMessageAreSkipped(t *testing.T) {
 	port := freePort(t)
 	wsOut := filepath.Join(tmp, "ws.json")
 	dw := writeFiles(t, map[string]string{
-		"ramps.yaml": fmt.Sprintf("onramp:\n  - id: in\n    type: ws\n    config:\n      host: 127.0.0.1\n      port: %d\n      max_message_bytes: 1000\n", port) +
+		"ramps.yaml": fmt.Sprintf("onramp:\n  - id: in\n    type: ws\n    codec: json\n    config:\n      host: 127.0.0.1\n      port: %d\n      max_message_bytes: 1000\n", port) +
 			"offramp:\n  - id: out\n    type: file\n    config:\n      file: " + wsOut + "\n",
 		"binding.yaml": "binding:\n  - id: b\n    links:\n      \"/onramp/in/{instance}/out\": [\"/pipeline/main/{instance}/in\"]\n" +
 			"      \"/pipeline/main/{instance}/out\": [\"/offramp/out/{instance}/in\"]\nmapping:\n  /binding/b/01:\n    instance: \"01\"\n",

@@ -5,12 +5,14 @@ package ws
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
+	"github.com/temblor-dev/temblor/internal/event"
 )
 
 func init() {
@@ -23,7 +25,13 @@ func init() {
 			"connection drops, or the pong does not come within `confirm_timeout_ms` (a peer that hangs), every " +
 			"unconfirmed event is failed, the circuit breaker opens, and the offramp reconnects with exponential " +
 			"backoff and closes the breaker once connected; events that arrive while it is disconnected are failed at " +
-			"once (a `qos::wal` upstream re-sends them). On shutdown it confirms what is in flight, failing what it cannot.",
+			"once (a `qos::wal` upstream re-sends them). On shutdown it confirms what is in flight, failing what it cannot.\n\n" +
+			"An event's `$binary` overrides `binary` for its message, as in Tremor 0.11; Tremor's per-event `$url` is not " +
+			"supported — an event whose `$url` names another server is failed with that reason, never sent to `url`.\n\n" +
+			"With `linked: true` every message waits for the server's reply (the next message it sends), which goes to " +
+			"the pipelines linked to the offramp's `out` port — decoded by the offramp's codec and preprocessors, with " +
+			"`$binary` and the request's `$correlation` — and the reply is the confirmation: the event is acked once it " +
+			"arrived. No reply within `confirm_timeout_ms` counts as a lost connection.",
 		DefaultCodec: "json",
 		Acks:         "the peer answered a ping sent after the event",
 		New:          newSink,
@@ -43,13 +51,18 @@ type sink struct {
 	url    string
 	binary bool
 	conn   *websocket.Conn
+	out    sdk.Responses // linked: where replies go
 }
 
 var (
 	_ sdk.Sink       = (*sink)(nil)
 	_ sdk.Confirmer  = (*sink)(nil)
 	_ sdk.Shutdowner = (*sink)(nil)
+	_ sdk.Responder  = (*sink)(nil)
 )
+
+// SetResponses makes the offramp linked: each message waits for a reply.
+func (s *sink) SetResponses(out sdk.Responses) { s.out = out }
 
 func newSink(c *sinkConfig, p sdk.Params) (sdk.Sink, sdk.SinkOptions, error) {
 	u, err := url.Parse(c.URL)
@@ -72,32 +85,63 @@ func (s *sink) Connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.SetReadLimit(1 << 20)
-	// Something must read for pongs to be seen; the peer sends us nothing
-	// else.
-	c.CloseRead(context.Background())
+	c.SetReadLimit(16 << 20)
+	if s.out == nil {
+		// Something must read for pongs to be seen; the peer sends us
+		// nothing else.
+		c.CloseRead(context.Background())
+	}
 	s.conn = c
 	return nil
 }
 
 func (s *sink) Write(ctx context.Context, b *sdk.Batch) error {
-	for _, m := range b.Messages {
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		if u, ok := sdk.MetaString(m.Meta, "url"); ok && u != s.url {
+			b.Settle(i, fmt.Errorf("$url %q: per-event websocket URLs are not supported; this offramp sends to %s only", u, s.url))
+			continue
+		}
+		binary := s.binary
+		if v, ok := sdk.MetaBool(m.Meta, "binary"); ok {
+			binary = v
+		}
 		for _, p := range m.Payloads {
 			typ := websocket.MessageText
-			if s.binary || !utf8.Valid(p) {
+			if binary || !utf8.Valid(p) {
 				typ = websocket.MessageBinary
 			}
 			if err := s.conn.Write(ctx, typ, p); err != nil {
 				return err
+			}
+			if s.out != nil {
+				if err := s.reply(ctx, m); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
 }
 
+// reply reads the server's answer to a message (linked) and hands it on.
+func (s *sink) reply(ctx context.Context, m *sdk.Message) error {
+	typ, data, err := s.conn.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for the reply: %w", err)
+	}
+	meta := event.RecordOf("binary", typ == websocket.MessageBinary)
+	return s.out.Respond(ctx, "out", &sdk.Response{Request: m, Frames: [][]byte{data}, Meta: meta})
+}
+
 // Confirm pings the peer: the pong proves it read everything written
-// before the ping.
-func (s *sink) Confirm(ctx context.Context) error { return s.conn.Ping(ctx) }
+// before the ping. Linked, the replies did already.
+func (s *sink) Confirm(ctx context.Context) error {
+	if s.out != nil {
+		return nil
+	}
+	return s.conn.Ping(ctx)
+}
 
 func (s *sink) Disconnect() error {
 	if s.conn == nil {

@@ -34,8 +34,12 @@ func init() {
 			"up during an outage.\n\n" +
 			"A message over `max_message_bytes` is skipped (counted in `temblor_onramp_refused_total`, sent to the err " +
 			"port with its size and the limit, logged once per connection with a count when it ends) and the " +
-			"connection goes on.",
-		DefaultCodec: "json",
+			"connection goes on.\n\n" +
+			"Each event's `$binary` says whether its message was a binary frame, as in Tremor 0.11. With `linked: true` " +
+			"what a pipeline sends to the onramp's `in` port for an event goes back on the connection the event came " +
+			"from, encoded by the onramp's codec and postprocessors, as a binary frame when its `$binary` is true and a " +
+			"text frame otherwise. The default codec is `string`, as in Tremor.",
+		DefaultCodec: "string",
 		New: func(c *sourceConfig, p sdk.Params) (sdk.Source, error) {
 			return &Source{host: c.Host, port: c.Port, maxMsg: int64(c.MaxMessageBytes), ackTimeout: sdk.Millis(c.AckTimeoutMS)}, nil
 		},
@@ -62,6 +66,7 @@ type Source struct {
 
 var (
 	_ sdk.PushSource   = (*Source)(nil)
+	_ sdk.Replier      = (*Source)(nil)
 	_ component.Opener = (*Source)(nil)
 	_ component.Closer = (*Source)(nil)
 )
@@ -131,6 +136,9 @@ type conn struct {
 	cancel   context.CancelFunc // closes the connection
 	oversize int                // messages over the limit skipped
 
+	ws      *websocket.Conn
+	writeMu sync.Mutex // replies are written from the pipelines' goroutines
+
 	mu      sync.Mutex
 	pending int           // messages handed over and not answered
 	failed  string        // reason of the first fail, "" while none
@@ -193,6 +201,10 @@ func (s *Source) serve(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		return
 	}
 	defer c.CloseNow()
+	cn.ws = c
+	if fr, ok := out.(sdk.ReplyStreams); ok {
+		defer fr.ForgetReplies(cn.stream)
+	}
 	// The onramp applies its own limit, so that a message over it is
 	// skipped instead of closing the connection (the library's limit does
 	// that, and the sender would re-send the message forever).
@@ -209,15 +221,16 @@ func (s *Source) serve(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		}
 	}()
 	for {
-		data, size, err := cn.read(cctx, c)
+		data, size, binary, err := cn.read(cctx, c)
 		if err != nil {
 			return
 		}
-		in := &sdk.Input{Stream: cn.stream}
+		in := &sdk.Input{Stream: cn.stream, ReplyTo: cn}
 		if data == nil {
 			in.Refused = []sdk.Refusal{cn.refuse(size)}
 		} else {
 			in.Frames = [][]byte{data}
+			in.Meta = []*event.Record{event.RecordOf("binary", binary)}
 			in.Acks = cn
 			cn.mu.Lock()
 			cn.pending++
@@ -237,25 +250,55 @@ func (s *Source) serve(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 }
 
-// read reads the next message; for one over the limit it returns nil data
-// and the message's size, having read and discarded it.
-func (c *conn) read(ctx context.Context, ws *websocket.Conn) ([]byte, int64, error) {
-	_, rd, err := ws.Reader(ctx)
+// read reads the next message and whether it was a binary frame; for one
+// over the limit it returns nil data and the message's size, having read
+// and discarded it.
+func (c *conn) read(ctx context.Context, ws *websocket.Conn) ([]byte, int64, bool, error) {
+	typ, rd, err := ws.Reader(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
+	binary := typ == websocket.MessageBinary
 	data, err := io.ReadAll(io.LimitReader(rd, c.s.maxMsg+1))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, binary, err
 	}
 	if int64(len(data)) <= c.s.maxMsg {
-		return data, int64(len(data)), nil
+		return data, int64(len(data)), binary, nil
 	}
 	rest, err := io.Copy(io.Discard, rd)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, binary, err
 	}
-	return nil, int64(len(data)) + rest, nil
+	return nil, int64(len(data)) + rest, binary, nil
+}
+
+// Reply sends a pipeline's reply back on the connection its request came
+// from (linked): a binary frame when its $binary is true, text otherwise.
+func (s *Source) Reply(ctx context.Context, to any, ev *event.Event, enc *sdk.Encoder) error {
+	c, ok := to.(*conn)
+	if !ok || c.ws == nil {
+		return sdk.ErrNoPeer
+	}
+	body, _, err := enc.Encode(ev.Data, "", ev.IngestNS)
+	if err != nil {
+		return fmt.Errorf("encoding the reply: %w", err)
+	}
+	typ := websocket.MessageText
+	if b, ok := sdk.MetaBool(ev.Meta, "binary"); ok && b {
+		typ = websocket.MessageBinary
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	wctx, cancel := context.WithTimeout(ctx, s.ackTimeout)
+	defer cancel()
+	if err := c.ws.Write(wctx, typ, body); err != nil {
+		if ctx.Err() == nil {
+			return sdk.ErrNoPeer
+		}
+		return err
+	}
+	return nil
 }
 
 // refuse skips a message over the limit: logged once per connection (the
