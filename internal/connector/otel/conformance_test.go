@@ -2,6 +2,7 @@ package otel
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -144,7 +145,7 @@ func TestSinkConformance(t *testing.T) {
 		Type:    "otel",
 		Start:   func(t *testing.T) conformance.SinkPeer { return startCollector(t) },
 		Ordered: true,
-		Event:   func(payload string) event.Value { return logsValue(logsRequest(payload)) },
+		Value:   func(seq uint64) event.Value { return logsValue(logsRequest(fmt.Sprintf(`{"seq":%d}`, seq))) },
 		BadConfigs: []conformance.BadConfig{
 			{Config: "port: 4317\n", Pos: "5:7", Contains: "`host` is required"},
 			{Config: "host: localhost\n", Pos: "5:7", Contains: "`port` is required"},
