@@ -15,6 +15,7 @@ import (
 
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/connector/sdk/conformance"
+	"github.com/temblor-dev/temblor/internal/event"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -118,7 +119,6 @@ func TestSinkConformance(t *testing.T) {
 		Type:  "rest",
 		Start: startPeer,
 		BadConfigs: []conformance.BadConfig{
-			{Config: "method: POST\n", Pos: "5:7", Contains: "`endpoint` is required"},
 			{Config: "endpoint: ftp://x/\n", Pos: "5:17", Contains: "must be an http:// or https:// URL"},
 			{Config: "endpoint: http://x/\nmethod: FETCH\n", Pos: "6:15", Contains: "is not an HTTP method"},
 			{Config: "endpoint: http://x/\nconcurrency: 0\n", Pos: "6:20", Contains: "must be at least 1"},
@@ -171,6 +171,26 @@ func post(ctx context.Context, url, contentType, body string) (int, string, erro
 	b, _ := io.ReadAll(rsp.Body)
 	return rsp.StatusCode, string(b), nil
 }
+
+// Without `endpoint` (Tremor allowed it) each event names its own; one
+// that does not is failed, with that reason.
+func TestNoEndpoint(t *testing.T) {
+	p := startPeer(t).(*peer)
+	h := conformance.StartSink(t, conformance.Sink{Type: "rest"}, fixedPeer("method: PUT\n"), "")
+	if err := h.SendValues([]event.Value{"with", "without"}, []event.Value{event.RecordOf("endpoint", "http://"+p.addr+"/x"), nil}); err != nil {
+		t.Fatal(err)
+	}
+	conformance.WaitFor(t, "2 answers", func() bool { return h.Answered() == 2 })
+	if acked, failed, _, _ := h.Counts(); acked != 1 || failed != 1 || !p.Has("with") {
+		t.Fatalf("acked %d failed %d; the peer got %v", acked, failed, p.Received())
+	}
+}
+
+type fixedPeer string
+
+func (f fixedPeer) Config() string     { return string(f) }
+func (f fixedPeer) Has(string) bool    { return false }
+func (f fixedPeer) Received() []string { return nil }
 
 func TestSourceConformance(t *testing.T) {
 	conformance.RunSource(t, conformance.Source{

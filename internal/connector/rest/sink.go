@@ -49,7 +49,7 @@ func init() {
 }
 
 type sinkConfig struct {
-	Endpoint         any               `conf:"endpoint" doc:"Where requests go: a URL, or a record of scheme, host, port, path, query, fragment, username and password." example:"http://localhost:8080/ingest"`
+	Endpoint         any               `conf:"endpoint" doc:"Where requests go: a URL, or a record of scheme, host, port, path, query, fragment, username and password. Without it (as Tremor allowed) every event must name its own in $endpoint." example:"http://localhost:8080/ingest"`
 	Method           string            `conf:"method" default:"POST" doc:"HTTP method of the requests (any case)."`
 	Headers          map[string]string `conf:"headers" doc:"Headers of every request."`
 	Concurrency      int               `conf:"concurrency" default:"4" min:"1" max:"10000" doc:"Requests in flight at once, at most."`
@@ -93,7 +93,7 @@ var (
 func parseEndpoint(v any) (*url.URL, error) {
 	switch t := v.(type) {
 	case nil:
-		return nil, errors.New("`endpoint` is required: the URL requests go to, e.g. http://localhost:8080/")
+		return nil, nil
 	case string:
 		u, err := url.Parse(t)
 		if err != nil {
@@ -239,6 +239,9 @@ func (s *sink) Connect(ctx context.Context) error {
 	if s.ctx == nil {
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 	}
+	if s.endpoint == nil {
+		return nil // each event names its endpoint: nothing to check
+	}
 	addr := s.endpoint.Host
 	if s.endpoint.Port() == "" {
 		port := "80"
@@ -305,8 +308,17 @@ func (s *sink) request(m *sdk.Message) (*http.Request, error) {
 	if v, ok := sdk.MetaString(m.Meta, "request", "method"); ok {
 		method = strings.ToUpper(strings.TrimSpace(v))
 	}
-	u := *s.endpoint
-	if ep, ok := sdk.MetaGet(m.Meta, "endpoint"); ok {
+	var u url.URL
+	if s.endpoint != nil {
+		u = *s.endpoint
+	} else {
+		u = url.URL{Scheme: "http", Host: "localhost"}
+	}
+	ep, hasEP := sdk.MetaGet(m.Meta, "endpoint")
+	if !hasEP && s.endpoint == nil {
+		return nil, errors.New("no endpoint: the offramp has no `endpoint` and the event no $endpoint")
+	}
+	if hasEP {
 		switch t := ep.(type) {
 		case string:
 			pu, err := parseEndpoint(t)
@@ -397,7 +409,7 @@ func (s *sink) do(req *http.Request, b *sdk.Batch, i int) {
 	rsp, err := s.client.Do(req.WithContext(ctx))
 	if err != nil {
 		b.Settle(i, fmt.Errorf("request to %s failed: %w", req.URL.Redacted(), err))
-		if req.URL.Host == s.endpoint.Host {
+		if s.endpoint != nil && req.URL.Host == s.endpoint.Host {
 			s.mu.Lock()
 			if s.down == nil {
 				s.down = err
