@@ -1,13 +1,18 @@
 package udp
 
 import (
+	"context"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/temblor-dev/temblor/internal/codec"
+	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/connector/sdk/conformance"
 	"github.com/temblor-dev/temblor/internal/event"
@@ -209,4 +214,58 @@ func TestConfirmReportsRefusal(t *testing.T) {
 	if err := s.Connect(t.Context()); err == nil {
 		t.Error("Connect went ahead at once after a refusal")
 	}
+}
+
+type collect struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *collect) Send(context.Context, *event.Batch, sdk.Upstream) error {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return nil
+}
+
+// Datagrams the kernel drops while the onramp is paused are counted.
+func TestKernelDropsAreCounted(t *testing.T) {
+	src := &Source{host: "127.0.0.1", buffer: 2048}
+	r := sdk.NewSourceRunner("/onramp/udp/01", "udp", src, mustString(t), nil)
+	got := &collect{}
+	r.Link("out", got)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Open(ctx, component.Env{URL: "/onramp/udp/01", Logger: conformance.Logger(t), Metrics: prometheus.NewRegistry()}); err != nil {
+		t.Fatal(err)
+	}
+	r.Contraflow(event.Insight{Action: event.ActTrigger, From: "/offramp/x/01"})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	defer func() { cancel(); <-done; _ = r.Close() }()
+	c, err := net.DialUDP("udp", nil, src.Addr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 200 {
+		if _, err := c.Write(make([]byte, 512)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Contraflow(event.Insight{Action: event.ActRestore, From: "/offramp/x/01"})
+	// The count arrives with the next datagram read after the drops.
+	conformance.WaitFor(t, "drops counted", func() bool {
+		_, _ = c.Write([]byte("probe"))
+		return testutil.ToFloat64(src.dropped) > 0
+	})
+	t.Logf("%v datagrams dropped by the kernel, counted", testutil.ToFloat64(src.dropped))
+}
+
+func mustString(t *testing.T) codec.Codec {
+	s, err := codec.Registry.Get("string")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.New()
 }

@@ -11,9 +11,13 @@ import (
 	"net"
 	"strconv"
 	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
+	"github.com/temblor-dev/temblor/internal/lograte"
 )
 
 func init() {
@@ -24,7 +28,8 @@ func init() {
 			"see the datagrams of all senders in the order they arrive.\n\n" +
 			"UDP has no back-pressure and no receipts, so the events are not transactional. While the pipelines do not " +
 			"take input (a circuit breaker open downstream) the onramp stops reading; datagrams then wait in the socket's " +
-			"receive buffer (`buffer_bytes`), and the kernel drops what does not fit.",
+			"receive buffer (`buffer_bytes`), and the kernel drops what does not fit. Those drops are counted (Linux: " +
+			"`temblor_onramp_dropped_datagrams_total`) and logged, at most every 10 s, so a loss is never silent.",
 		DefaultCodec: "string",
 		New: func(c *sourceConfig, p sdk.Params) (sdk.Source, error) {
 			return &Source{host: c.Host, port: c.Port, buffer: c.BufferBytes}, nil
@@ -46,6 +51,9 @@ type Source struct {
 	log      *slog.Logger
 	conn     *net.UDPConn
 	received atomic.Uint64
+	dropped  prometheus.Counter
+	dropLog  *lograte.Limiter
+	drops    uint32 // the kernel's count of drops, as last seen
 }
 
 var (
@@ -76,8 +84,46 @@ func (s *Source) Open(_ context.Context, env component.Env) error {
 		}
 	}
 	s.conn = c
+	if err := countDrops(c); err != nil {
+		s.log.Warn("udp onramp: the kernel will not count dropped datagrams", "err", err)
+	}
+	s.dropped = droppedCounter(env.Metrics, env.URL)
+	s.dropLog = lograte.New(10*time.Second, func(n, total uint64) {
+		s.log.Warn("udp onramp: the kernel went on dropping datagrams (receive buffer full)", "addr", addr, "reports", n, "dropped_total", total)
+	})
 	s.log.Info("udp onramp listening", "addr", c.LocalAddr().String())
 	return nil
+}
+
+// droppedCounter is the onramp's count of datagrams the kernel dropped.
+func droppedCounter(reg prometheus.Registerer, url string) prometheus.Counter {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "temblor", Name: "onramp_dropped_datagrams_total",
+		Help: "Datagrams the kernel dropped before the udp onramp read them (its receive buffer was full)."}, []string{"onramp"})
+	if reg != nil {
+		if err := reg.Register(vec); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				vec = are.ExistingCollector.(*prometheus.CounterVec)
+			}
+		}
+	}
+	return vec.WithLabelValues(url)
+}
+
+// noteDrops takes the kernel's running count of drops from a datagram's
+// control message.
+func (s *Source) noteDrops(oob []byte) {
+	n, ok := parseDrops(oob)
+	if !ok || n == s.drops {
+		return
+	}
+	d := n - s.drops // wraps as the kernel's counter does
+	s.drops = n
+	s.dropped.Add(float64(d))
+	if ok, total := s.dropLog.Allow(); ok {
+		s.log.Warn("udp onramp: the kernel dropped datagrams before they were read (receive buffer full: raise buffer_bytes, or the pipelines are too slow or paused)",
+			"dropped", d, "reports", total)
+	}
 }
 
 // Addr is the bound address (after Open).
@@ -90,9 +136,14 @@ func (s *Source) Received() uint64 { return s.received.Load() }
 func (s *Source) Run(ctx context.Context, out sdk.Output) error {
 	stop := context.AfterFunc(ctx, func() { _ = s.conn.Close() })
 	defer stop()
+	defer s.dropLog.Stop()
+	oob := make([]byte, 64)
 	for {
 		buf := make([]byte, 65535)
-		n, _, err := s.conn.ReadFromUDP(buf)
+		n, oobn, _, _, err := s.conn.ReadMsgUDP(buf, oob)
+		if err == nil {
+			s.noteDrops(oob[:oobn])
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
