@@ -3,12 +3,15 @@ package config
 import (
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/temblor-dev/temblor/internal/conf"
+	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/registry"
 )
 
@@ -270,6 +273,28 @@ type Section struct {
 	node  *yaml.Node // nil when the artefact has no config section
 	owner Pos        // the artefact, for errors about a missing section
 	what  string     // e.g. "onramp `metronome` config"
+}
+
+// Node is the section as a conf node with its file's text (for the
+// connector SDK's decoder), and where the artefact is, for problems with a
+// section that is absent (nil node).
+func (s *Section) Node() (*conf.Node, conf.Where, error) {
+	if s == nil {
+		return nil, conf.Where{}, nil
+	}
+	if s.file == "" { // a built-in artefact
+		return nil, conf.Where{Span: diag.At(s.owner.Line, s.owner.Col)}, nil
+	}
+	text, err := os.ReadFile(s.file)
+	if err != nil {
+		return nil, conf.Where{}, err
+	}
+	src := &conf.Source{File: s.file, Text: text}
+	owner := conf.Where{Src: src, Span: diag.At(s.owner.Line, s.owner.Col)}
+	if s.node == nil {
+		return nil, owner, nil
+	}
+	return conf.FromYAML(src, s.node), owner, nil
 }
 
 // Decode fills v (a pointer to a struct with `yaml` tags) strictly.

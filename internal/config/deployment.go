@@ -67,6 +67,9 @@ type Mapping struct {
 type Pipeline struct {
 	ID   string
 	File string
+	// Text, when set, is the trickle itself (a built-in pipeline such as
+	// system::passthrough); File names it in messages.
+	Text []byte
 }
 
 // PortURL is /KIND/ID/INSTANCE/PORT, e.g. /onramp/metronome/{instance}/out.

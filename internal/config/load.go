@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/temblor-dev/temblor/internal/codec"
+	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/connector"
 	"github.com/temblor-dev/temblor/internal/processor"
 	"github.com/temblor-dev/temblor/internal/registry"
@@ -115,11 +116,41 @@ func Load(files []string) (*Deployment, error) {
 		}
 		l.loadFile(f)
 	}
+	l.builtins()
 	l.validate()
 	if len(l.errs) > 0 {
 		return nil, l.errs.sorted()
 	}
 	return l.dep, nil
+}
+
+// builtins adds the artefacts every Tremor 0.11 deployment could link to
+// without loading them: the pipeline system::passthrough (`select event
+// from in into out;`) and the offramps system::stdout and system::stderr.
+func (l *loader) builtins() {
+	used := map[string]bool{} // kind/id linked to
+	for _, b := range l.dep.Bindings {
+		for _, link := range b.Links {
+			for _, u := range append([]PortURL{link.From}, link.To...) {
+				used[u.Kind+"/"+u.ID] = true
+			}
+		}
+	}
+	if _, ok := l.pipelines["system::passthrough"]; !ok && used["pipeline/system::passthrough"] {
+		p := &Pipeline{ID: "system::passthrough", File: "<system::passthrough>", Text: []byte("select event from in into out;\n")}
+		l.pipelines[p.ID] = p
+		l.dep.Pipelines = append(l.dep.Pipelines, p)
+	}
+	for _, typ := range []string{"stdout", "stderr"} {
+		id := "system::" + typ
+		if _, ok := l.offramps[id]; ok || !used["offramp/"+id] {
+			continue
+		}
+		o := &Offramp{Artefact: Artefact{ID: id, Type: typ, Pos: Pos{File: "<" + id + ">"}}}
+		o.Config = &Section{owner: o.Pos, what: "offramp `" + id + "` config"}
+		l.offramps[id] = o
+		l.dep.Offramps = append(l.dep.Offramps, o)
+	}
 }
 
 type loader struct {
@@ -369,7 +400,7 @@ func (l *loader) artefact(d *decoder, n *yaml.Node, kind string, lookup func(str
 
 func (l *loader) onramp(d *decoder, n *yaml.Node) {
 	var errRequired bool
-	a, ok := l.artefact(d, n, "onramp", func(t string) error { _, err := connector.Sources.Get(t); return err },
+	a, ok := l.artefact(d, n, "onramp", func(t string) error { return connectorType(component.Onramp, t) },
 		field{"err_required", func(v *yaml.Node) { errRequired, _ = d.boolean(v, "err_required") }})
 	if !ok {
 		return
@@ -384,7 +415,7 @@ func (l *loader) onramp(d *decoder, n *yaml.Node) {
 }
 
 func (l *loader) offramp(d *decoder, n *yaml.Node) {
-	a, ok := l.artefact(d, n, "offramp", func(t string) error { _, err := connector.Sinks.Get(t); return err })
+	a, ok := l.artefact(d, n, "offramp", func(t string) error { return connectorType(component.Offramp, t) })
 	if !ok {
 		return
 	}
@@ -395,6 +426,42 @@ func (l *loader) offramp(d *decoder, n *yaml.Node) {
 	o := &Offramp{Artefact: *a}
 	l.offramps[o.ID] = o
 	l.dep.Offramps = append(l.dep.Offramps, o)
+}
+
+// connectorType checks an onramp or offramp type: one the runtime's own
+// connectors have, or one the connector SDK registered (the runtime runs
+// those through the SDK's runners).
+func connectorType(k component.Kind, typ string) error {
+	var err error
+	if k == component.Onramp {
+		_, err = connector.Sources.Get(typ)
+	} else {
+		_, err = connector.Sinks.Get(typ)
+	}
+	if err == nil {
+		return nil
+	}
+	if _, ok := component.Lookup(k, typ); ok {
+		_, err := component.Get(k, typ) // a spec that is not supported says what to use
+		return err
+	}
+	known := map[string]bool{}
+	for _, n := range component.Names(k) {
+		known[n] = true
+	}
+	var ue *registry.UnknownError
+	if errors.As(err, &ue) {
+		for _, n := range ue.Known {
+			known[n] = true
+		}
+		names := make([]string, 0, len(known))
+		for n := range known {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return &registry.UnknownError{Kind: ue.Kind, Name: typ, Known: names, Suggest: registry.Closest(typ, names)}
+	}
+	return err
 }
 
 // valueNode finds the value node of key in mapping n (n itself if absent).
@@ -607,19 +674,27 @@ func (l *loader) validate() {
 
 func (l *loader) checkLinkEnds(link Link) {
 	from := link.From
-	switch from.Kind {
-	case "offramp":
-		l.errs = append(l.errs, &Error{Pos: from.Pos, Msg: fmt.Sprintf("a link cannot start at offramp port %s", from.Raw),
-			Hint: "links go onramp → pipeline → offramp (or pipeline → pipeline)"})
+	const flow = "links go onramp → pipeline → offramp (or pipeline → pipeline); with linked transports also pipeline → onramp `in` and offramp `out`/`err` → pipeline"
+	if from.Kind == "offramp" && from.Port != "out" && from.Port != "err" && !strings.Contains(from.Port, "{") {
+		l.errs = append(l.errs, &Error{Pos: from.Pos, Msg: fmt.Sprintf("a link cannot start at offramp port `%s` (%s)", from.Port, from.Raw),
+			Hint: "a linked offramp's responses leave by `out` and its errors by `err`; " + flow})
 	}
 	l.checkExists(from)
 	for _, to := range link.To {
-		if to.Kind == "onramp" {
-			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("a link cannot end at onramp port %s", to.Raw),
-				Hint: "links go onramp → pipeline → offramp (or pipeline → pipeline)"})
-		}
-		if from.Kind == "onramp" && to.Kind == "offramp" {
-			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("onramp %s links straight to offramp %s", from.Raw, to.Raw),
+		switch {
+		case to.Kind == "onramp" && from.Kind != "pipeline":
+			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("%s links straight to onramp %s", from.Raw, to.Raw),
+				Hint: "put a pipeline between them; " + flow})
+		case to.Kind == "onramp" && to.Port != "in" && !strings.Contains(to.Port, "{"):
+			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("a link cannot end at onramp port `%s` (%s)", to.Port, to.Raw),
+				Hint: "a linked onramp takes the replies to its requests at `in`"})
+		case to.Kind == "onramp":
+			if o, ok := l.onramps[to.ID]; ok && !o.Linked {
+				l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("a link ends at onramp %s, but onramp `%s` is not linked", to.Raw, to.ID),
+					Hint: fmt.Sprintf("set `linked: true` on onramp `%s` (%s) to send replies to its `in` port", to.ID, o.Pos)})
+			}
+		case from.Kind == "onramp" && to.Kind == "offramp", from.Kind == "offramp" && to.Kind == "offramp":
+			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("%s %s links straight to offramp %s", from.Kind, from.Raw, to.Raw),
 				Hint: "put a pipeline between them, e.g. one holding `select event from in into out;`"})
 		}
 		l.checkExists(to)

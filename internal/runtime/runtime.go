@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/temblor-dev/temblor/internal/codec"
+	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/config"
 	"github.com/temblor-dev/temblor/internal/connector"
 	"github.com/temblor-dev/temblor/internal/lang"
@@ -63,6 +64,11 @@ type Runtime struct {
 	// links, for the cycle check.
 	claims    map[string]string
 	pipeEdges map[string][]pipeEdge
+	// onramps and offramps run by the connector SDK (sdkbridge.go)
+	sdkSources   map[string]*sdkSource
+	sdkSinks     map[string]*sdkSink
+	sdkSrcOrder  []string
+	sdkSinkOrder []string
 }
 
 // pipeEdge is a link from one pipeline instance's port to another's input.
@@ -90,7 +96,8 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	}
 	r := &Runtime{opts: opts, log: opts.Logger, m: newMetrics(opts.Registry),
 		sources: map[string]*sourceRunner{}, sinks: map[string]*sinkRunner{}, pipes: map[string]*pipeline.Pipeline{},
-		claims: map[string]string{}, pipeEdges: map[string][]pipeEdge{}}
+		claims: map[string]string{}, pipeEdges: map[string][]pipeEdge{},
+		sdkSources: map[string]*sdkSource{}, sdkSinks: map[string]*sdkSink{}}
 	defer func() {
 		if err != nil {
 			r.closeAll()
@@ -167,7 +174,7 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if len(r.sources) == 0 && len(r.sinks) == 0 && len(r.pipes) == 0 {
+	if len(r.sources) == 0 && len(r.sinks) == 0 && len(r.pipes) == 0 && len(r.sdkSources) == 0 && len(r.sdkSinks) == 0 {
 		return nil, errors.New("nothing to run: no mapping instantiates a binding; add a `mapping:` such as\n  mapping:\n    /binding/default/01:\n      instance: \"01\"")
 	}
 	return r, nil
@@ -177,7 +184,10 @@ func parsePipelines(dep *config.Deployment, opts lang.Options) (map[string]*lang
 	queries := map[string]*lang.Query{}
 	var errs []error
 	for _, p := range dep.Pipelines {
-		src, err := os.ReadFile(p.File)
+		src, err := p.Text, error(nil)
+		if src == nil {
+			src, err = os.ReadFile(p.File)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reading pipeline %s: %w", p.File, err))
 			continue
@@ -244,6 +254,25 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 		if from.Port != "out" && from.Port != "err" {
 			return fmt.Errorf("an onramp's ports are `out` and `err`, not %q", from.Port)
 		}
+		if o, ok := onramps[from.ID]; ok && viaSDK(component.Onramp, o.Type, o.Linked) {
+			s, err := r.sdkSource(from, o)
+			if err != nil {
+				return err
+			}
+			if to.Kind != "pipeline" {
+				return fmt.Errorf("an onramp links to pipelines only, not to %s", to.Kind)
+			}
+			p, err := r.pipeline(to, queries)
+			if err != nil {
+				return err
+			}
+			if to.Port != "in" {
+				return fmt.Errorf("a pipeline's input port is `in`, not %q", to.Port)
+			}
+			s.r.Link(from.Port, pipeTarget{p: p})
+			p.AddUpstream(s.r)
+			return nil
+		}
 		src, err := r.source(from, onramps)
 		if err != nil {
 			return err
@@ -275,6 +304,14 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 				r.log.Warn("an offramp's input port is `in`: this link delivers to it as `in`, as Tremor did; name the port `in`",
 					"link", instanceURL(from)+"/"+from.Port+" -> "+instanceURL(to)+"/"+to.Port)
 			}
+			if o, ok := offramps[to.ID]; ok && viaSDK(component.Offramp, o.Type, o.Linked) {
+				s, err := r.sdkSink(to, o)
+				if err != nil {
+					return err
+				}
+				s.r.AddUpstream(p)
+				return p.Connect(from.Port, sinkOutput{s})
+			}
 			s, err := r.sink(to, offramps)
 			if err != nil {
 				return err
@@ -291,8 +328,51 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 			}
 			next.AddUpstream(p)
 			return p.Connect(from.Port, next)
+		case "onramp":
+			o, ok := onramps[to.ID]
+			if !ok {
+				return fmt.Errorf("onramp %q was not loaded", to.ID)
+			}
+			if !o.Linked {
+				return fmt.Errorf("onramp %q is not linked: set `linked: true` on it (%s) to send replies to its `in` port", to.ID, o.Pos)
+			}
+			if to.Port != "in" {
+				return fmt.Errorf("a linked onramp takes replies at `in`, not %q", to.Port)
+			}
+			s, err := r.sdkSource(to, o)
+			if err != nil {
+				return err
+			}
+			return p.Connect(from.Port, replyOutput{s: s, t: s.r.ReplyTarget()})
 		}
-		return fmt.Errorf("a pipeline links to offramps or pipelines, not to %s", to.Kind)
+		return fmt.Errorf("a pipeline links to offramps, pipelines or linked onramps, not to %s", to.Kind)
+	case "offramp":
+		o, ok := offramps[from.ID]
+		if !ok {
+			return fmt.Errorf("offramp %q was not loaded", from.ID)
+		}
+		if from.Port != "out" && from.Port != "err" {
+			return fmt.Errorf("a linked offramp's responses leave by `out` and its errors by `err`, not %q", from.Port)
+		}
+		if to.Kind != "pipeline" {
+			return fmt.Errorf("an offramp's responses go to pipelines only, not to %s", to.Kind)
+		}
+		s, err := r.sdkSink(from, o)
+		if err != nil {
+			return err
+		}
+		if !s.responses {
+			return fmt.Errorf("offramp %q is not linked: set `linked: true` on it (%s) to take its responses from `%s`", from.ID, o.Pos, from.Port)
+		}
+		p, err := r.pipeline(to, queries)
+		if err != nil {
+			return err
+		}
+		if to.Port != "in" {
+			return fmt.Errorf("a pipeline's input port is `in`, not %q", to.Port)
+		}
+		s.r.Link(from.Port, pipeTarget{p: p, responses: true})
+		return nil
 	}
 	return fmt.Errorf("links start at an onramp or a pipeline, not at %s", from.Kind)
 }
@@ -432,9 +512,10 @@ func (r *Runtime) Run(ctx context.Context) error {
 	srcCtx, cancelSrcs := context.WithCancel(ctx)
 	defer cancelSrcs()
 
-	fatal := make(chan error, len(r.sinks)+len(r.sources)+1)
-	doneReq := make(chan string, len(r.sources)) // onramps asking to stop (close_on_done)
+	fatal := make(chan error, len(r.sinks)+len(r.sources)+2*len(r.sdkSinks)+2*len(r.sdkSources)+1)
+	doneReq := make(chan string, len(r.sources)+len(r.sdkSources)) // onramps asking to stop (close_on_done)
 	var sinkWG, pipeWG, srcWG sync.WaitGroup
+	opened := r.openSDKSources(srcCtx, fatal)
 	for _, url := range r.sinkOrder {
 		s := r.sinks[url]
 		sinkWG.Add(1)
@@ -445,6 +526,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	r.runSDKSinks(sinkCtx, &sinkWG, fatal)
 	for _, url := range r.pipeOrder {
 		p := r.pipes[url]
 		pipeWG.Add(1)
@@ -479,7 +561,8 @@ func (r *Runtime) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	r.log.Info("running", "onramps", len(r.sources), "pipelines", len(r.pipes), "offramps", len(r.sinks))
+	r.runSDKSources(srcCtx, &srcWG, fatal, doneReq, opened)
+	r.log.Info("running", "onramps", len(r.sources)+len(r.sdkSources), "pipelines", len(r.pipes), "offramps", len(r.sinks)+len(r.sdkSinks))
 	var orphanWG sync.WaitGroup
 	if r.opts.DataDir != "" {
 		orphanWG.Add(1)
@@ -529,6 +612,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 	}
 	for _, url := range r.sinkOrder {
 		r.sinks[url].closeInput()
+	}
+	for _, url := range r.sdkSinkOrder {
+		r.sdkSinks[url].r.CloseInput()
 	}
 	if !waitOrDeadline(deadline, &sinkWG) {
 		r.log.Warn("offramps did not finish in time; failing what they hold")

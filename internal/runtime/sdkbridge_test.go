@@ -1,0 +1,186 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/temblor-dev/temblor/internal/builtin"
+	"github.com/temblor-dev/temblor/internal/config"
+)
+
+func freeTCPPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Linked rest on both ends, as Tremor's rest-linked-correlation
+// integration test deploys it: a file feeds a request pipeline into a
+// linked rest offramp whose requests reach a linked rest onramp; the
+// server pipeline's reply comes back as the HTTP response, which the
+// offramp hands to the response pipeline with the request's
+// $correlation.
+func TestLinkedRestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	port := freeTCPPort(t)
+	out := filepath.Join(dir, "out.log")
+	files := map[string]string{
+		"in.json": `{"foo":"bar", "correlation": ["1", "2", "3"]}
+{"foo":"baz", "correlation": "snot"}
+{"foo":"booze", "correlation": ["badger"]}
+{"foo": "snooze"}
+`,
+		"00_ramps.yaml": fmt.Sprintf(`
+onramp:
+  - id: file-in
+    type: file
+    codec: json
+    config:
+      source: %s
+  - id: rest-in
+    type: rest
+    linked: true
+    codec: json
+    config:
+      host: 127.0.0.1
+      port: %d
+offramp:
+  - id: rest-linked
+    type: rest
+    linked: true
+    codec: json
+    config:
+      endpoint: http://127.0.0.1:%d/sample.json
+      method: get
+      concurrency: 10
+      headers:
+        "Content-Type": "application/json"
+  - id: file-out
+    type: file
+    codec: json
+    config:
+      file: %s
+`, filepath.Join(dir, "in.json"), port, port, out),
+		"01_binding.yaml": `
+binding:
+  - id: main
+    links:
+      "/onramp/file-in/{instance}/out": ["/pipeline/request/{instance}/in"]
+      "/pipeline/request/{instance}/out": ["/offramp/rest-linked/{instance}/in"]
+      "/offramp/rest-linked/{instance}/out": ["/pipeline/response/{instance}/in"]
+      "/pipeline/response/{instance}/out": ["/offramp/file-out/{instance}/in"]
+  - id: server
+    links:
+      "/onramp/rest-in/{instance}/out": ["/pipeline/server/{instance}/in"]
+      "/pipeline/server/{instance}/out": ["/onramp/rest-in/{instance}/in"]
+mapping:
+  /binding/main/01:
+    instance: "01"
+  /binding/server/01:
+    instance: "01"
+`,
+		"request.trickle": `
+define script processing
+script
+  match event of
+    case %{ present correlation } =>
+      let $correlation = event.correlation,
+      let $request.headers["x-correlation"] = event.correlation,
+      let event = patch event of erase "correlation" end
+    default =>
+      let $request.headers["x-correlation"] = "nope"
+  end;
+  event
+end;
+create script processing;
+select event from in into processing;
+select event from processing into out;
+`,
+		"response.trickle": `
+select {
+  "event": event,
+  "correlation": match $ of case %{ present correlation } => $correlation default => null end
+} from in into out;
+`,
+		"server.trickle": `
+define script server
+script
+  let $response = {
+    "status": 200,
+    "headers": {
+      "server": "Tremor/lol",
+      "content-type": "application/json"
+    }
+  };
+  event
+end;
+create script server;
+select event from in into server;
+select event from server into out;
+`,
+	}
+	paths := writeFiles(t, dir, files)
+	var ps []string
+	for _, p := range paths {
+		if !strings.HasSuffix(p, ".json") {
+			ps = append(ps, p)
+		}
+	}
+	dep, err := config.Load(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	rt, err := Build(dep, Options{DataDir: filepath.Join(dir, "data"), ShutdownTimeout: 5 * time.Second, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.Run(ctx) }()
+	waitUntil(t, 20*time.Second, "4 responses in out.log", func() bool { return len(rawLines(t, out)) >= 4 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := rawLines(t, out)
+	sort.Strings(got)
+	want := []string{
+		`{"event":{"foo":"bar"},"correlation":["1","2","3"]}`,
+		`{"event":{"foo":"baz"},"correlation":"snot"}`,
+		`{"event":{"foo":"booze"},"correlation":["badger"]}`,
+		`{"event":{"foo":"snooze"},"correlation":null}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("out.log:\n%s\nwant (in any order):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func rawLines(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
