@@ -105,6 +105,10 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 		}
 	}()
 	if err := rt.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		var es *runtime.ExitStatus
+		if errors.As(err, &es) {
+			return &exitError{code: es.Code, msg: "temblor: " + es.Error()}
+		}
 		return err
 	}
 	return nil

@@ -436,6 +436,19 @@ func (b *builder) resolveInto(s *ast.Select) (*node, string, error) {
 		if n.id == "in" || strings.HasPrefix(n.id, "in/") {
 			return nil, "", b.errAt(ref.Span, "select from `in`, and into `out` or `err`", "cannot select into the input stream `%s`", n.id)
 		}
+		if port != "" && port != n.id {
+			// `into out/exit`: the pipeline's output port `exit`, which a
+			// binding links as /pipeline/ID/INSTANCE/exit (Tremor 0.11).
+			named, ok := b.p.nodes[port]
+			if !ok {
+				named = &node{id: port, kind: nodeOutput}
+				b.addNode(named)
+			} else if named.kind != nodeOutput {
+				return nil, "", b.errAt(ref.Span, "rename the stream or operator, or the port",
+					"output port `%s` has the name of a stream or operator of this pipeline", port)
+			}
+			return named, "in", nil
+		}
 		return n, "in", nil
 	case nodeOutput:
 		return n, "in", nil

@@ -43,6 +43,10 @@ type Options struct {
 	// Validate builds everything for checking only: no --data-dir is
 	// created and no WAL is opened (a running engine may hold them).
 	Validate bool
+	// StrictConfig makes a field of an SDK connector's config that the
+	// connector does not know an error (by default a warning, as Tremor
+	// ignored such fields).
+	StrictConfig bool
 	// ModulePath is where `use` in a pipeline finds module files before
 	// the standard library (--module-path, then $TREMOR_PATH).
 	ModulePath []string
@@ -515,6 +519,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	fatal := make(chan error, len(r.sinks)+len(r.sources)+2*len(r.sdkSinks)+2*len(r.sdkSources)+1)
 	doneReq := make(chan string, len(r.sources)+len(r.sdkSources)) // onramps asking to stop (close_on_done)
 	var sinkWG, pipeWG, srcWG sync.WaitGroup
+	stopReq := make(chan stopRequest, 1) // a connector asking the engine to stop with a status
 	opened := r.openSDKSources(srcCtx, fatal)
 	for _, url := range r.sinkOrder {
 		s := r.sinks[url]
@@ -526,7 +531,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	r.runSDKSinks(sinkCtx, &sinkWG, fatal)
+	r.runSDKSinks(sinkCtx, &sinkWG, fatal, stopReq)
 	for _, url := range r.pipeOrder {
 		p := r.pipes[url]
 		pipeWG.Add(1)
@@ -561,7 +566,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	r.runSDKSources(srcCtx, &srcWG, fatal, doneReq, opened)
+	r.runSDKSources(srcCtx, &srcWG, fatal, stopReq, opened)
 	r.log.Info("running", "onramps", len(r.sources)+len(r.sdkSources), "pipelines", len(r.pipes), "offramps", len(r.sinks)+len(r.sdkSinks))
 	var orphanWG sync.WaitGroup
 	if r.opts.DataDir != "" {
@@ -574,6 +579,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer orphanWG.Wait()
 
 	var runErr error
+	var exit *ExitStatus
 	drain := false
 	select {
 	case <-ctx.Done():
@@ -583,6 +589,12 @@ func (r *Runtime) Run(ctx context.Context) error {
 	case url := <-doneReq:
 		r.log.Info("shutting down: an onramp finished with close_on_done; delivering what the WALs hold first", "onramp", url)
 		drain = true
+	case req := <-stopReq:
+		r.log.Info("shutting down: a connector asks the engine to stop; delivering what the WALs hold first", "by", req.who, "code", req.code, "reason", req.reason)
+		drain = true
+		if req.code != 0 {
+			exit = &ExitStatus{Code: req.code, Reason: req.reason, Who: req.who}
+		}
 	}
 
 	deadline, cancelDeadline := context.WithTimeout(context.Background(), r.opts.ShutdownTimeout)
@@ -628,6 +640,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.log.Warn("some onramps ignored cancellation")
 	}
 	r.log.Info("stopped")
+	if runErr == nil && exit != nil {
+		return exit
+	}
 	return runErr
 }
 

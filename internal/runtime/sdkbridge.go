@@ -41,11 +41,16 @@ type sdkSink struct {
 	responses bool // its out/err ports carry responses
 }
 
+// sdkFirst are types whose SDK version replaces the runtime's own already
+// (stdout and stderr: `prefix` and `raw`, which Tremor's integration
+// deployments use).
+var sdkFirst = map[string]bool{"stdout": true, "stderr": true}
+
 // viaSDK says whether an onramp (or offramp) of this type, linked or not,
 // runs through the SDK: the runtime's own connectors do not know the type,
 // or the artefact is linked.
 func viaSDK(k component.Kind, typ string, linked bool) bool {
-	if linked {
+	if linked || sdkFirst[typ] {
 		return true
 	}
 	var err error
@@ -92,7 +97,7 @@ func (r *Runtime) sdkSource(u config.PortURL, o *config.Onramp) (*sdkSource, err
 	if err != nil {
 		return nil, err
 	}
-	built, errs := sdk.NewSource(o.Type, node, sdkParams(&o.Artefact, u, url), sdk.BuildOptions{Owner: owner, Mode: conf.Strict})
+	built, errs := sdk.NewSource(o.Type, node, sdkParams(&o.Artefact, u, url), sdk.BuildOptions{Owner: owner, Mode: r.confMode()})
 	if err := r.diagErr(url, errs, func() {
 		for _, d := range errs {
 			r.log.Warn(d.Error(), "onramp", url)
@@ -143,7 +148,7 @@ func (r *Runtime) sdkSink(u config.PortURL, o *config.Offramp) (*sdkSink, error)
 	if err != nil {
 		return nil, err
 	}
-	built, errs := sdk.NewSink(o.Type, node, sdkParams(&o.Artefact, u, url), sdk.BuildOptions{Owner: owner, Mode: conf.Strict})
+	built, errs := sdk.NewSink(o.Type, node, sdkParams(&o.Artefact, u, url), sdk.BuildOptions{Owner: owner, Mode: r.confMode()})
 	if err := r.diagErr(url, errs, func() {
 		for _, d := range errs {
 			r.log.Warn(d.Error(), "offramp", url)
@@ -257,14 +262,53 @@ func (o replyOutput) Send(ctx context.Context, ev *event.Event, back pipeline.Up
 	return o.t.Send(ctx, &event.Batch{Events: []event.Event{*ev}}, perEvent{back})
 }
 
+// confMode is how SDK connector configs are decoded: fields Tremor would
+// have ignored are warnings (logged), unless Options.StrictConfig.
+func (r *Runtime) confMode() conf.Mode {
+	if r.opts.StrictConfig {
+		return conf.Strict
+	}
+	return conf.Lenient
+}
+
 func (r *Runtime) env(url string, log *slog.Logger) component.Env {
 	return component.Env{URL: url, Logger: log, Metrics: r.opts.Registry, DataDir: r.opts.DataDir}
 }
 
+// stopRequest is a connector's request that the engine stop gracefully
+// and exit with code (the exit offramp, a blackhole's stop_after_secs, the
+// cb onramp's verdict).
+type stopRequest struct {
+	who    string
+	code   int
+	reason string
+}
+
+// ExitStatus is what Run returns when a connector stopped the engine with
+// a non-zero exit status (the process exits with it).
+type ExitStatus struct {
+	Code   int
+	Reason string
+	Who    string
+}
+
+func (e *ExitStatus) Error() string {
+	return fmt.Sprintf("%s stopped the engine with exit status %d: %s", e.Who, e.Code, e.Reason)
+}
+
+// ExitCode is the status the process exits with.
+func (e *ExitStatus) ExitCode() int { return e.Code }
+
 // runSDKSinks opens and runs the SDK offramps; a failure to open is fatal.
-func (r *Runtime) runSDKSinks(ctx context.Context, wg *sync.WaitGroup, fatal chan<- error) {
+func (r *Runtime) runSDKSinks(ctx context.Context, wg *sync.WaitGroup, fatal chan<- error, stop chan<- stopRequest) {
 	for _, url := range r.sdkSinkOrder {
 		s := r.sdkSinks[url]
+		s.r.OnStop(func(code int, reason string) {
+			select { // never blocks: the first request wins
+			case stop <- stopRequest{who: url, code: code, reason: reason}:
+			default:
+			}
+		})
 		if err := s.r.Open(ctx, r.env(url, s.log)); err != nil {
 			fatal <- fmt.Errorf("offramp %s cannot start: %w", url, err)
 			continue
@@ -302,7 +346,7 @@ func (r *Runtime) openSDKSources(ctx context.Context, fatal chan<- error) map[st
 }
 
 // runSDKSources runs the SDK onramps opened.
-func (r *Runtime) runSDKSources(ctx context.Context, wg *sync.WaitGroup, fatal chan<- error, done chan<- string, opened map[string]bool) {
+func (r *Runtime) runSDKSources(ctx context.Context, wg *sync.WaitGroup, fatal chan<- error, stop chan<- stopRequest, opened map[string]bool) {
 	for _, url := range r.sdkSrcOrder {
 		s := r.sdkSources[url]
 		if !opened[url] {
@@ -318,10 +362,15 @@ func (r *Runtime) runSDKSources(ctx context.Context, wg *sync.WaitGroup, fatal c
 				s.log.Info("onramp stopped")
 			}()
 			err := s.r.Run(ctx)
+			if code, ok := sdk.StopCode(err); ok {
+				s.log.Info("onramp asks the engine to stop", "code", code, "reason", err.Error())
+				select {
+				case stop <- stopRequest{who: url, code: code, reason: err.Error()}:
+				default:
+				}
+				return
+			}
 			switch {
-			case errors.Is(err, sdk.ErrDone):
-				s.log.Info("onramp finished its input; close_on_done: stopping the engine")
-				done <- url
 			case err != nil && ctx.Err() == nil:
 				fatal <- fmt.Errorf("onramp %s stopped: %w", url, err)
 			}

@@ -184,3 +184,70 @@ func rawLines(t *testing.T, path string) []string {
 	}
 	return out
 }
+
+// `select ... into out/exit` sends to the pipeline's output port `exit`,
+// which a binding links as /pipeline/ID/INSTANCE/exit (Tremor 0.11).
+func TestNamedOutputPorts(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"ramps.yaml": `
+onramp:
+  - id: in
+    type: file
+    config: {source: ` + filepath.Join(dir, "in.json") + `}
+offramp:
+  - id: main
+    type: file
+    config: {file: ` + filepath.Join(dir, "main.log") + `}
+  - id: quit
+    type: file
+    config: {file: ` + filepath.Join(dir, "quit.log") + `}
+binding:
+  - id: b
+    links:
+      "/onramp/in/{instance}/out": ["/pipeline/p/{instance}/in"]
+      "/pipeline/p/{instance}/out": ["/offramp/main/{instance}/in"]
+      "/pipeline/p/{instance}/exit": ["/offramp/quit/{instance}/in"]
+mapping:
+  /binding/b/01:
+    instance: "01"
+`,
+		"p.trickle": `
+select event from in where event != "quit" into out;
+select {"exit": 0} from in where event == "quit" into out/exit;
+`,
+		"in.json": "\"a\"\n\"quit\"\n\"b\"\n",
+	}
+	paths := writeFiles(t, dir, files)
+	var ps []string
+	for _, p := range paths {
+		if !strings.HasSuffix(p, ".json") {
+			ps = append(ps, p)
+		}
+	}
+	dep, err := config.Load(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := Build(dep, Options{DataDir: filepath.Join(dir, "data"), ShutdownTimeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.Run(ctx) }()
+	waitUntil(t, 10*time.Second, "both offramps written", func() bool {
+		return len(rawLines(t, filepath.Join(dir, "main.log"))) == 2 && len(rawLines(t, filepath.Join(dir, "quit.log"))) == 1
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rawLines(t, filepath.Join(dir, "main.log")), ","); got != `"a","b"` {
+		t.Errorf("main.log: %s", got)
+	}
+	if got := rawLines(t, filepath.Join(dir, "quit.log")); got[0] != `{"exit":0}` {
+		t.Errorf("quit.log: %v", got)
+	}
+}

@@ -219,7 +219,7 @@ type SinkRunner struct {
 	upMu sync.Mutex
 	ups  map[Upstream]struct{}
 
-	ctl control // replies, engine stop
+	ctl control    // replies, engine stop
 	rsp *responses // set by EnableResponses (a linked offramp)
 
 	// owned by the Run goroutine
