@@ -10,8 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/temblor-dev/temblor/internal/benchrun"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
@@ -34,6 +37,7 @@ type CLI struct {
 	Server  ServerCmd  `cmd:"" help:"Run a Tremor 0.11 deployment."`
 	Run     RunCmd     `cmd:"" help:"Run a tremor-script over events: temblor run script.tremor -i events.json"`
 	Wal     WalCmd     `cmd:"" help:"Inspect, export, check and repair WAL directories (offline)."`
+	Bench   BenchCmd   `cmd:"" help:"Measure the standard scenarios through the engine binary (throughput, CPU, allocations, latency) beside peer systems."`
 	Doc     DocCmd     `cmd:"" help:"Write the reference pages (connectors, codecs, processors, operators) from the component specs."`
 	Version VersionCmd `cmd:"" help:"Print the version."`
 
@@ -80,7 +84,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"default_data_dir": DefaultDataDir, "wal_exit_codes": walExitCodes},
+		kong.Vars{"default_data_dir": DefaultDataDir, "wal_exit_codes": walExitCodes,
+			"bench_scenarios": strings.Join(benchrun.ScenarioNames(), ", "), "bench_peers": strings.Join(benchrun.PeerNames(), ", ")},
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "temblor:", err)
