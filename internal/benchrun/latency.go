@@ -67,6 +67,7 @@ func (b *bencher) runLatency(ctx context.Context, lr latencyRun, sinkURL string,
 			}
 			buf = appendEvent(buf[:0], int64(i), time.Now().UnixNano())
 			recv.sent[i].Store(int64(time.Since(recv.epoch)))
+			recv.sched[i] = int64(start.Add(time.Duration(i) * interval).Sub(recv.epoch))
 			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := conn.Write(wctx, websocket.MessageText, buf)
 			cancel()
@@ -89,13 +90,14 @@ func (b *bencher) runLatency(ctx context.Context, lr latencyRun, sinkURL string,
 	if _, _, err := e.stop(); err != nil {
 		return nil, err
 	}
-	lat := recv.latencies(warmN)
+	lat, fromSched := recv.latencies(warmN)
 	if len(lat) == 0 {
 		return nil, fmt.Errorf("latency: no event measured")
 	}
-	p := percentiles(lat)
+	p, ps := percentiles(lat), percentiles(fromSched)
 	return map[string]float64{
 		mP50: p[0], mP99: p[1], mP999: p[2], mMax: p[3],
+		mP99Sched:       ps[1],
 		mRate:           float64(total) / sendSecs,
 		mMaxSendLagMS:   float64(maxLag) / 1e6,
 		mCPUPerM:        (cpu1 - cpu0) / float64(total-warmN) * 1e6,
@@ -123,6 +125,7 @@ type receiver struct {
 
 	mu    sync.Mutex
 	sent  []atomic.Int64 // ns since epoch when event i was sent
+	sched []int64        // ns since epoch when event i was due (sender only)
 	recvd []atomic.Int64 // ns since epoch when event i first arrived
 	count atomic.Int64
 	dups  atomic.Int64
@@ -149,6 +152,7 @@ func (r *receiver) reset(n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sent = make([]atomic.Int64, n)
+	r.sched = make([]int64, n)
 	r.recvd = make([]atomic.Int64, n)
 	r.count.Store(0)
 	r.dups.Store(0)
@@ -194,18 +198,19 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 // latencies are the receive-minus-send times of the events from index
-// from on.
-func (r *receiver) latencies(from int) []time.Duration {
+// from on, and the receive-minus-due times (which also count the time a
+// send waited on the engine: no coordinated omission).
+func (r *receiver) latencies(from int) (sent, due []time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []time.Duration
 	for i := from; i < len(r.sent); i++ {
 		s, v := r.sent[i].Load(), r.recvd[i].Load()
 		if v != 0 && s != 0 {
-			out = append(out, time.Duration(v-s))
+			sent = append(sent, time.Duration(v-s))
+			due = append(due, time.Duration(v-r.sched[i]))
 		}
 	}
-	return out
+	return sent, due
 }
 
 // percentiles returns p50, p99, p99.9 and max in milliseconds.

@@ -156,7 +156,8 @@ func (r *Report) WriteTable(w io.Writer) {
 			}
 			var extra string
 			if row.Kind == kindLatency {
-				extra = fmt.Sprintf("%s events/s sent, %s CPU-s per M events, send lag ≤ %.2f ms", thousands(m[mRate]), fixed(m, mCPUPerM, 2), m[mMaxSendLagMS])
+				extra = fmt.Sprintf("%s events/s sent, engine %s CPU-s per M events; send lag ≤ %.2f ms, p99 from when each event was due %.3f ms",
+					thousands(m[mRate]), fixed(m, mCPUPerM, 2), m[mMaxSendLagMS], m[mP99Sched])
 				if m[mDuplicates] > 0 {
 					extra += fmt.Sprintf(", %.0f duplicates", m[mDuplicates])
 				}

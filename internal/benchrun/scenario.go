@@ -20,6 +20,7 @@ const (
 	mP99             = "p99_ms"
 	mP999            = "p999_ms"
 	mMax             = "max_ms"
+	mP99Sched        = "p99_from_due_ms"
 	mRate            = "rate_per_s"
 	mMaxSendLagMS    = "max_send_lag_ms"
 	mDuplicates      = "duplicates"
