@@ -9,6 +9,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -206,8 +207,22 @@ func overflow(t *testing.T, policy string) (msgs []received, e *engine, start in
 	l.Kill()
 	d := writeTutorial(t, l.URL(), 5, fmt.Sprintf("  read_count = 20,\n  max_elements = 50,\n  overflow = %q", policy))
 	start = time.Now().UnixNano()
-	e = startEngine(t, d)
-	time.Sleep(2 * time.Second) // ~400 metronome ticks against a cap of 50
+	e = startEngine(t, d, "--metrics-addr", "127.0.0.1:0")
+	url := metricsURL(t, e)
+	if policy == "block" {
+		waitFor(t, 30*time.Second, "the full WAL pausing the metronome", func() bool {
+			return len(e.logRecords("circuit breaker open: pausing source")) > 0
+		})
+		// Unpaused, the metronome would tick ~400 times in this time
+		// (TestOverflowBlockPausesUpstream checks it did not).
+		time.Sleep(2 * time.Second)
+	} else {
+		// Wait on the drops themselves, not on time: a loaded machine
+		// ticks the metronome more slowly.
+		waitFor(t, 60*time.Second, "150 events dropped by the overflow policy", func() bool {
+			return metric(scrape(t, url), "temblor_wal_dropped_total") >= 150
+		})
+	}
 	l.Start()
 	waitFor(t, 30*time.Second, "delivery after the listener came back", func() bool { return l.Count() >= 100 })
 	if err := e.Stop(15 * time.Second); err != nil {
@@ -341,20 +356,25 @@ func TestSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hang.Close()
+	var accepted atomic.Int64
 	go func() {
 		for {
 			c, err := hang.Accept()
 			if err != nil {
 				return
 			}
+			accepted.Add(1)
 			defer c.Close() // accept and never answer
 		}
 	}()
 	d2 := writeTutorial(t, "ws://"+hang.Addr().String()+"/", 5, walDefault)
 	e2 := startEngine(t, d2, "--shutdown-timeout", "30s")
-	time.Sleep(500 * time.Millisecond)
+	// The engine is up once its offramp dials the hung peer.
+	waitFor(t, 30*time.Second, "the offramp dialling the hung peer", func() bool { return accepted.Load() > 0 })
 	_ = e2.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, 10*time.Second, "the first signal to start the shutdown", func() bool {
+		return len(e2.logRecords("signal received")) > 0
+	})
 	_ = e2.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-e2.done:

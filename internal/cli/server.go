@@ -47,6 +47,25 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 	if len(c.Files) == 0 && len(c.Args) == 0 {
 		return &exitError{code: 2, msg: "temblor: no artefacts to run: name the YAML files, .trickle files or directories holding them with -f, e.g.\n  temblor server run -f etc/tremor/config/"}
 	}
+	// Signals are caught before anything is built: a SIGTERM while WALs are
+	// opened and verified stops the engine gracefully instead of killing it.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		g.logger.Info("signal received: shutting down gracefully (send it again to exit at once)", "signal", s.String())
+		cancel()
+		if s, ok := <-sigs; ok {
+			fmt.Fprintf(g.stderr, "temblor: second %s: exiting at once; unacknowledged events stay in the WAL\n", s)
+			os.Exit(130)
+		}
+	}()
 	files, err := config.Collect(append(append([]string(nil), c.Files...), c.Args...))
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -87,23 +106,6 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 		}()
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		s, ok := <-sigs
-		if !ok {
-			return
-		}
-		g.logger.Info("signal received: shutting down gracefully (send it again to exit at once)", "signal", s.String())
-		cancel()
-		if s, ok := <-sigs; ok {
-			fmt.Fprintf(g.stderr, "temblor: second %s: exiting at once; unacknowledged events stay in the WAL\n", s)
-			os.Exit(130)
-		}
-	}()
 	if err := rt.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		var es *runtime.ExitStatus
 		if errors.As(err, &es) {

@@ -80,16 +80,25 @@ func payload(seq uint64) string { return fmt.Sprintf(`{"seq":%d}`, seq) }
 
 func startSink(t *testing.T, c Sink, peer SinkPeer, extra string) *sinkRun {
 	t.Helper()
+	return startSinkWithin(t, c, peer, extra, time.Second)
+}
+
+// startSinkWithin starts the offramp with its confirmation timeout capped
+// at confirm. Tests of a peer that dies or hangs keep it short (a dead
+// peer is noticed within a second); tests of a live peer give it long
+// enough that a loaded machine (-race, busy CI) does not fail a slow
+// confirmation.
+func startSinkWithin(t *testing.T, c Sink, peer SinkPeer, extra string, confirm time.Duration) *sinkRun {
+	t.Helper()
 	node, owner := parse(t, artefact(component.Offramp, c.Type, peer.Config()+extra))
 	built, errs := sdk.NewSink(c.Type, node, sdk.Params{ID: "test", Instance: "01", URL: "/offramp/test/01"}, sdk.BuildOptions{Owner: owner})
 	if errs.HasErrors() {
 		t.Fatalf("the peer's config is refused: %v", errs)
 	}
 	opts := built.Options
-	// Keep the suite quick: a dead peer is noticed within a second and
-	// retried often.
-	if opts.ConfirmTimeout == 0 || opts.ConfirmTimeout > time.Second {
-		opts.ConfirmTimeout = time.Second
+	// Keep the suite quick: a dead peer is noticed soon and retried often.
+	if opts.ConfirmTimeout == 0 || opts.ConfirmTimeout > confirm {
+		opts.ConfirmTimeout = confirm
 	}
 	opts.BackoffInitial, opts.BackoffMax = 10*time.Millisecond, 50*time.Millisecond
 	r := sdk.NewSinkRunner("/offramp/test/01", c.Type, built.Value, stringCodec(t), processors(t, processor.Post, c.Postprocessors), opts)
@@ -151,7 +160,7 @@ func RunSink(t *testing.T, c Sink) {
 
 func sinkAcksOnlyWhatPeerHas(t *testing.T, c Sink) {
 	peer := c.Start(t)
-	s := startSink(t, c, peer, "")
+	s := startSinkWithin(t, c, peer, "", 15*time.Second)
 	var early []uint64
 	s.up.onAck = func(seq uint64) {
 		if !peer.Has(payload(seq)) {
@@ -187,7 +196,7 @@ func sinkAcksOnlyWhatPeerHas(t *testing.T, c Sink) {
 
 func sinkDrains(t *testing.T, c Sink) {
 	peer := c.Start(t)
-	s := startSink(t, c, peer, "")
+	s := startSinkWithin(t, c, peer, "", 15*time.Second)
 	var early []uint64
 	s.up.onAck = func(seq uint64) {
 		if !peer.Has(payload(seq)) {
