@@ -79,10 +79,11 @@ type inbound struct {
 
 // Pipeline is a running pipeline instance.
 type Pipeline struct {
-	url   string
-	log   *slog.Logger
-	nodes map[string]*node
-	order []*node // topological
+	closed sync.Once // operators are closed once (Run, Close or both)
+	url    string
+	log    *slog.Logger
+	nodes  map[string]*node
+	order  []*node // topological
 	// outputs maps a pipeline output port to where its events go; set by
 	// Connect before Run.
 	outputs map[string][]Output
@@ -343,18 +344,20 @@ func (p *Pipeline) Run(ctx context.Context) error {
 }
 
 // Close closes the operators of a pipeline that was built but will never
-// Run (Run closes them itself).
+// Run (Run closes them itself). Closing twice, or after Run, does nothing.
 func (p *Pipeline) Close() { p.closeOperators() }
 
 func (p *Pipeline) closeOperators() {
-	p.errs.stop()
-	for _, n := range p.order {
-		if c, ok := n.op.(Closer); ok {
-			if err := c.Close(); err != nil {
-				n.log.Error("closing operator failed", "err", err)
+	p.closed.Do(func() {
+		p.errs.stop()
+		for _, n := range p.order {
+			if c, ok := n.op.(Closer); ok {
+				if err := c.Close(); err != nil {
+					n.log.Error("closing operator failed", "err", err)
+				}
 			}
 		}
-	}
+	})
 }
 
 // MetricsInterval is the query's `#!config metrics_interval_s` in ns (0:

@@ -753,3 +753,16 @@ create operator w; select event from in into w; select event from w into out;`, 
 	}
 	t.Logf("disk full after %d acked of %d sent; space freed: %d acked in all without a restart, all delivered after it", before, sent, len(acked))
 }
+
+// TestWALCloseAfterRunAndTwice: Close after Run (which closes the
+// operators itself), and Close again, neither panics nor fails: a harness
+// or a runtime that closes defensively must not crash the engine.
+func TestWALCloseAfterRunAndTwice(t *testing.T) {
+	s := &sink{}
+	h := startWAL(t, t.TempDir(), 100, "block", s)
+	h.send(t, event.RecordOf("n", int64(1)), true)
+	waitFor(t, "the event at the sink", func() bool { return len(s.events()) == 1 })
+	h.stop(t)
+	h.p.Close()
+	h.p.Close()
+}
