@@ -328,6 +328,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil
 		case in := <-p.input:
 			if in.barrier != nil {
+				// Contraflow already queued (a sink that answered inside
+				// Send) is part of "everything before the barrier".
+				p.drainContraflow()
 				p.quiesced = p.quiesced || in.quiesce
 				close(in.barrier)
 				continue
