@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"os"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -28,21 +31,19 @@ func TestCrashAtEveryStep(t *testing.T) {
 		acked   uint64
 	}
 	var images []image
+	// The hook runs on whichever goroutine did the operation (appender,
+	// writer, preallocator) with the file system locked, so the images and
+	// the model it copies are both as of right after op. The model is
+	// exact at that instant: a record enters durable only after its Wait
+	// returned (its fsync was an earlier operation), and ackedMax is
+	// raised before AckThrough (no cursor written by op can hold more).
+	// Lock order: fs, then mu; the test never calls fs holding mu.
 	fs.onOp = func(op int) {
 		mu.Lock()
-		d := make(map[uint64][]byte, len(durable))
-		for k, v := range durable {
-			d[k] = v
-		}
-		a := ackedMax
-		mu.Unlock()
-		// The hook runs on whichever goroutine did the operation (writer,
-		// preallocator, appender): collect under mu.
+		defer mu.Unlock()
+		d := maps.Clone(durable)
 		for m := crashMode(0); m < numCrashModes; m++ {
-			img := image{fs: fs.crashImage(m), mode: m, op: op, durable: d, acked: a}
-			mu.Lock()
-			images = append(images, img)
-			mu.Unlock()
+			images = append(images, image{fs: fs.crashImageLocked(m), mode: m, op: op, durable: d, acked: ackedMax})
 		}
 	}
 	opts := Options{SegmentSize: 256, Logger: quiet, FS: fs, CursorInterval: 1}
@@ -126,4 +127,53 @@ func checkImage(fs *memFS, opts Options, durable map[uint64][]byte, ackedMax uin
 		return fmt.Errorf("commit after recovery: %w", err)
 	}
 	return nil
+}
+
+// TestCrashImageIsTakenAtItsOperation pins what TestCrashAtEveryStep
+// relies on: the crash image taken in the hook of an operation holds that
+// operation and nothing later, even while another goroutine is writing.
+// The hook once ran with the file system unlocked, so between copying the
+// model and taking the image the WAL's writer could persist a cursor with
+// newer acks; the image then looked like durable records had been lost
+// ("durable record 22 lost (acked 25 of 18)"). Here the other write is
+// started inside the hook and the image is taken only once that write has
+// either happened (the old behaviour: the test fails) or is held up by the
+// file system.
+func TestCrashImageIsTakenAtItsOperation(t *testing.T) {
+	fs := newMemFS()
+	f, err := fs.OpenFile("/w/f", os.O_RDWR|os.O_CREATE) // op 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := make(chan struct{})
+	var img *memFS
+	fs.onOp = func(op int) {
+		if op != 2 {
+			return
+		}
+		go func() {
+			defer close(other)
+			_, _ = f.WriteAt([]byte("later"), 5) // op 3
+		}()
+	wait:
+		for fs.blocked.Load() == 0 {
+			select {
+			case <-other:
+				break wait
+			default:
+				runtime.Gosched()
+			}
+		}
+		img = fs.crashImageLocked(crashProcessKill)
+	}
+	if _, err := f.WriteAt([]byte("first"), 0); err != nil { // op 2
+		t.Fatal(err)
+	}
+	<-other
+	if got := string(img.entries["/w/f"].data); got != "first" {
+		t.Fatalf("the image of op 2 holds %q, want %q: it includes a later operation", got, "first")
+	}
+	if got, _ := fs.ReadFile("/w/f"); string(got) != "firstlater" {
+		t.Fatalf("the file holds %q after both writes", got)
+	}
 }

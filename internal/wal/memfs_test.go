@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -20,9 +21,16 @@ type memFS struct {
 	durable  map[string]*memFile // names as of the last SyncDir
 	locked   map[string]bool
 	ops      int
-	onOp     func(op int) // called after each mutating operation, without mu held
 	failSync bool
 	capacity int64 // bytes the file system holds; 0 = unlimited
+	// onOp is called after each mutating operation with mu held, so that
+	// nothing changes the file system until it returns: the crash images
+	// it takes (crashImageLocked) are the state right after op, and what it
+	// copies from a test's model then is the model at op. It must not call
+	// fs's methods.
+	onOp func(op int)
+	// blocked counts the goroutines waiting for mu (see lock).
+	blocked atomic.Int32
 }
 
 type memOp struct {
@@ -41,17 +49,23 @@ func newMemFS() *memFS {
 	return &memFS{entries: map[string]*memFile{}, durable: map[string]*memFile{}, locked: map[string]bool{}}
 }
 
-func (fs *memFS) bump() {
-	fs.ops++
-	op, hook := fs.ops, fs.onOp
-	if hook == nil {
+// lock takes mu, counting the goroutines that had to wait for it, so a
+// test can tell that an operation is held up rather than done.
+func (fs *memFS) lock() {
+	if fs.mu.TryLock() {
 		return
 	}
-	fs.mu.Unlock()
-	if hook != nil {
-		hook(op)
+	fs.blocked.Add(1)
+	fs.lock()
+	fs.blocked.Add(-1)
+}
+
+// bump counts an operation and calls onOp, with mu held.
+func (fs *memFS) bump() {
+	fs.ops++
+	if fs.onOp != nil {
+		fs.onOp(fs.ops)
 	}
-	fs.mu.Lock()
 }
 
 func (fs *memFS) MkdirAll(string) error { return nil }
@@ -79,7 +93,7 @@ func (fs *memFS) roomLocked(op string, grow int64) error {
 }
 
 func (fs *memFS) Free(string) (int64, error) {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	if fs.capacity == 0 {
 		return 1 << 40, nil
@@ -88,13 +102,13 @@ func (fs *memFS) Free(string) (int64, error) {
 }
 
 func (fs *memFS) setCapacity(n int64) {
-	fs.mu.Lock()
+	fs.lock()
 	fs.capacity = n
 	fs.mu.Unlock()
 }
 
 func (fs *memFS) OpenFile(name string, flag int) (File, error) {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	f, ok := fs.entries[name]
 	if !ok {
@@ -114,7 +128,7 @@ func (fs *memFS) OpenFile(name string, flag int) (File, error) {
 }
 
 func (fs *memFS) ReadFile(name string) ([]byte, error) {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	f, ok := fs.entries[name]
 	if !ok {
@@ -124,7 +138,7 @@ func (fs *memFS) ReadFile(name string) ([]byte, error) {
 }
 
 func (fs *memFS) Rename(o, n string) error {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	f, ok := fs.entries[o]
 	if !ok {
@@ -137,7 +151,7 @@ func (fs *memFS) Rename(o, n string) error {
 }
 
 func (fs *memFS) Remove(name string) error {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	if _, ok := fs.entries[name]; !ok {
 		return &os.PathError{Op: "remove", Path: name, Err: os.ErrNotExist}
@@ -148,7 +162,7 @@ func (fs *memFS) Remove(name string) error {
 }
 
 func (fs *memFS) List(dir string) ([]string, error) {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	var names []string
 	for n := range fs.entries {
@@ -161,7 +175,7 @@ func (fs *memFS) List(dir string) ([]string, error) {
 }
 
 func (fs *memFS) SyncDir(string) error {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	fs.durable = map[string]*memFile{}
 	for n, f := range fs.entries {
@@ -172,14 +186,14 @@ func (fs *memFS) SyncDir(string) error {
 }
 
 func (fs *memFS) Lock(name string) (func() error, int, error) {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	if fs.locked[name] {
 		return nil, 4242, errWouldBlock
 	}
 	fs.locked[name] = true
 	return func() error {
-		fs.mu.Lock()
+		fs.lock()
 		delete(fs.locked, name)
 		fs.mu.Unlock()
 		return nil
@@ -192,7 +206,7 @@ type memHandle struct {
 }
 
 func (h *memHandle) ReadAt(p []byte, off int64) (int, error) {
-	h.fs.mu.Lock()
+	h.fs.lock()
 	defer h.fs.mu.Unlock()
 	if off >= int64(len(h.f.data)) {
 		return 0, io.EOF
@@ -212,7 +226,7 @@ func grow(b []byte, size int64) []byte {
 }
 
 func (h *memHandle) WriteAt(p []byte, off int64) (int, error) {
-	h.fs.mu.Lock()
+	h.fs.lock()
 	defer h.fs.mu.Unlock()
 	if err := h.fs.roomLocked("write", off+int64(len(p))-int64(len(h.f.data))); err != nil {
 		return 0, err
@@ -225,7 +239,7 @@ func (h *memHandle) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (h *memHandle) Sync() error {
-	h.fs.mu.Lock()
+	h.fs.lock()
 	defer h.fs.mu.Unlock()
 	if h.fs.failSync {
 		return errors.New("simulated fsync failure")
@@ -237,13 +251,13 @@ func (h *memHandle) Sync() error {
 }
 
 func (h *memHandle) Size() (int64, error) {
-	h.fs.mu.Lock()
+	h.fs.lock()
 	defer h.fs.mu.Unlock()
 	return int64(len(h.f.data)), nil
 }
 
 func (h *memHandle) Allocate(size int64) error {
-	h.fs.mu.Lock()
+	h.fs.lock()
 	defer h.fs.mu.Unlock()
 	if int64(len(h.f.data)) >= size {
 		return nil
@@ -258,7 +272,7 @@ func (h *memHandle) Allocate(size int64) error {
 }
 
 func (h *memHandle) Truncate(size int64) error {
-	h.fs.mu.Lock()
+	h.fs.lock()
 	defer h.fs.mu.Unlock()
 	if size < int64(len(h.f.data)) {
 		h.f.data = h.f.data[:size]
@@ -290,8 +304,13 @@ func (m crashMode) String() string {
 
 // crashImage returns the file system a crash in mode would leave.
 func (fs *memFS) crashImage(mode crashMode) *memFS {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
+	return fs.crashImageLocked(mode)
+}
+
+// crashImageLocked is crashImage for a caller holding mu (onOp).
+func (fs *memFS) crashImageLocked(mode crashMode) *memFS {
 	img := newMemFS()
 	names := fs.durable
 	if mode == crashProcessKill || mode == crashDirOnly || mode == crashTornLast {
@@ -337,7 +356,7 @@ func (fs *memFS) crashImage(mode crashMode) *memFS {
 
 // corrupt applies fn to the current content of the file name.
 func (fs *memFS) corrupt(name string, fn func([]byte) []byte) {
-	fs.mu.Lock()
+	fs.lock()
 	defer fs.mu.Unlock()
 	f := fs.entries[name]
 	f.data = fn(f.data)
