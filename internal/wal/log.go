@@ -235,17 +235,19 @@ func (l *Log) recover() error {
 	l.recovery = RecoveryReport{Losses: d.findings, LostRecords: d.lost, CursorFallback: d.curErr != "", CursorReason: d.curErr}
 	l.st.LostRecords = d.lost
 
-	// The newest segment is where appends go. One with no verified record
-	// holds nothing to keep (its loss is counted above): it goes. A torn
-	// tail is zeroed, so that nothing stale lies past the data.
+	// The newest segment is where appends go. Newest segments with no
+	// verified record hold nothing to keep (what they lost is counted
+	// above): they go. A torn tail is zeroed, so that nothing stale lies
+	// past the data.
+	for n := len(l.segs); n > 0 && l.segs[n-1].nseq == 0; n = len(l.segs) {
+		if err := l.removeSegLocked(l.segs[n-1]); err != nil {
+			return err
+		}
+		l.recovery.Truncated += d.scans[n-1].size
+	}
 	if n := len(l.segs); n > 0 {
 		tail := l.segs[n-1]
 		switch {
-		case tail.nseq == 0:
-			if err := l.removeSegLocked(tail); err != nil {
-				return err
-			}
-			l.recovery.Truncated += d.scans[n-1].size
 		case d.trail != nil && d.trail.seg == tail:
 			if err := zeroRange(tail.f, d.trail.off, d.trail.off+d.trail.n); err != nil {
 				l.log.Error("zeroing a torn wal tail failed; the next open reports it again", "segment", tail.name, "err", err)
@@ -283,7 +285,7 @@ func (l *Log) recover() error {
 		// A tail with damage left in it (a bad header, or bytes between
 		// records) takes no more appends: the next goes to a new segment,
 		// and the damaged one goes once delivery has passed it.
-		damaged := d.scans[len(d.scans)-1].hdrErr != nil || len(tail.bad) > 0
+		damaged := d.scans[n-1].hdrErr != nil || len(tail.bad) > 0
 		l.forceRotate = damaged || tail.first+tail.nseq != l.next
 	}
 	l.bytes = l.unackedBytesLocked()
@@ -903,26 +905,46 @@ func (l *Log) flush(sync bool) {
 		}
 	}
 	newSeg := false
-	touched := map[File]bool{}
+	var unsynced []File // written since their last fsync, oldest segment first
+	var syncDur time.Duration
+	syncAll := func() error {
+		start := time.Now()
+		defer func() { syncDur += time.Since(start) }()
+		for _, f := range unsynced {
+			if serr := f.Sync(); serr != nil {
+				return fmt.Errorf("fsync: %w", serr)
+			}
+		}
+		unsynced = unsynced[:0]
+		return nil
+	}
 	if err == nil {
 		for _, ch := range chunks {
-			if _, werr := ch.seg.f.WriteAt(ch.data, ch.off); werr != nil && err == nil {
-				err = fmt.Errorf("writing %s: %w", ch.seg.name, werr)
+			// Syncing, a segment's records are made durable before any of
+			// a newer segment's are written (one more fsync per rotation):
+			// a power loss must not keep the newer records and lose the
+			// older, which recovery would count as lost though their
+			// commits never completed.
+			if k := len(unsynced); sync && k > 0 && unsynced[k-1] != ch.seg.f {
+				if err = syncAll(); err != nil {
+					break
+				}
 			}
-			touched[ch.seg.f] = true
+			if _, werr := ch.seg.f.WriteAt(ch.data, ch.off); werr != nil {
+				err = fmt.Errorf("writing %s: %w", ch.seg.name, werr)
+				break
+			}
+			if k := len(unsynced); k == 0 || unsynced[k-1] != ch.seg.f {
+				unsynced = append(unsynced, ch.seg.f)
+			}
 			newSeg = newSeg || ch.newSeg
 		}
 	}
 	if err == nil && sync {
-		start := time.Now()
-		for f := range touched {
-			if serr := f.Sync(); serr != nil && err == nil {
-				err = fmt.Errorf("fsync: %w", serr)
-			}
-		}
+		err = syncAll()
 		l.mu.Lock()
 		l.st.Syncs++
-		l.st.LastSyncDur = time.Since(start)
+		l.st.LastSyncDur = syncDur
 		l.mu.Unlock()
 	}
 	if err == nil && newSeg {

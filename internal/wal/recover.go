@@ -270,18 +270,38 @@ func describeEnd(s *segment, sr *scanResult) string {
 func (d *dirScan) walk() {
 	expect := d.acked + 1
 	var trail *trailing
+	// The newest segments with no record (one, or two when a write that
+	// spans a rotation was cut short) are what a crash leaves between
+	// creating a segment and writing its first records; Open removes
+	// them. They are no evidence of records below them: a header, if
+	// written at all, may declare a numbering jump, and once the file is
+	// gone nothing would. So they are passed over: what is missing at the
+	// end is counted from the durable mark, as for a deleted newest
+	// segment, and their first seqs do not raise that mark.
+	blanks := len(d.segs)
+	for blanks > 0 && len(d.scans[blanks-1].offs) == 0 {
+		blanks--
+	}
+	var blankFirst uint64
+	last := -1 // the newest segment that counts
 	for i, s := range d.segs {
 		sr := d.scans[i]
-		// A newest segment that was created (renamed from the spare) but
-		// never written, all zeros, is what a crash right after a rotation
-		// leaves: nothing to report (Open removes it).
-		fresh := i == len(d.segs)-1 && sr.hdrZero && len(sr.offs) == 0 && len(sr.bad) == 0
+		blank := i >= blanks
+		// Never written at all (empty, or zeros as preallocated): nothing
+		// to report.
+		fresh := blank && len(sr.bad) == 0 && (sr.size < segHeaderSize || sr.hdrZero)
 		if sr.hdrErr != nil && !fresh {
 			d.findings = append(d.findings, Loss{Kind: LossHeader, Segment: s.name, Offset: 0, Bytes: min(segHeaderSize, sr.size),
 				Reason: "segment header: " + strings.TrimPrefix(sr.hdrErr.Error(), ErrCorrupt.Error()+": ") +
 					fmt.Sprintf("; its records are recovered with seq %d from the file name", s.first)})
 		}
-		if s.first > expect {
+		if blank {
+			blankFirst = s.first
+			if len(sr.bad) == 0 {
+				continue // a torn tail before it stays the torn tail of the log
+			}
+		}
+		if s.first > expect && !blank {
 			from, to := expect, s.first-1
 			skipFrom := s.first
 			if sr.hdrErr == nil && s.skip > 0 {
@@ -323,7 +343,13 @@ func (d *dirScan) walk() {
 			}
 			d.lose(b.first, b.last, Loss{Kind: LossDamaged, Segment: s.name, Offset: b.off, Bytes: b.n, Reason: b.reason})
 		}
-		expect = max(expect, s.first+uint64(len(sr.offs)))
+		if !blank {
+			expect = max(expect, s.first+uint64(len(sr.offs)))
+			last = i
+		}
+	}
+	if last < 0 {
+		last = len(d.segs) - 1
 	}
 	d.tailEnd = expect - 1
 	switch {
@@ -332,10 +358,10 @@ func (d *dirScan) walk() {
 			MaybeMore: d.reserved > d.durable,
 			Reason:    trail.reason + ": the newest segment ends in bytes that hold no verifiable record"})
 	case d.durable > d.tailEnd && len(d.segs) > 0:
-		last := d.segs[len(d.segs)-1]
-		d.lose(expect, d.durable, Loss{Kind: LossMissing, Segment: last.name, Offset: last.end,
+		ls := d.segs[last]
+		d.lose(expect, d.durable, Loss{Kind: LossMissing, Segment: ls.name, Offset: ls.end,
 			Reason: fmt.Sprintf("records are missing after the newest segment: %s, but seqs up to %d were durable (a newer segment file was deleted, or it was truncated)",
-				describeEnd(last, d.scans[len(d.scans)-1]), d.durable)})
+				describeEnd(ls, d.scans[last]), d.durable)})
 	case d.durable > d.tailEnd && !d.curFound && d.mk != nil:
 		d.lose(expect, d.durable, Loss{Kind: LossEmptied,
 			Reason: fmt.Sprintf("the WAL directory is empty, but marker %s says it held records up to seq %d, acknowledged up to %d: the directory was emptied or deleted",
@@ -351,7 +377,7 @@ func (d *dirScan) walk() {
 	if trail != nil {
 		d.trail = trail
 	}
-	d.next = max(expect, d.durable+1, d.reserved+1, d.acked+1)
+	d.next = max(expect, d.durable+1, d.reserved+1, d.acked+1, blankFirst)
 	if lo := max(expect, d.durable+1); lo <= d.next-1 {
 		lo = max(lo, d.acked+1)
 		if lo <= d.next-1 {
