@@ -256,8 +256,9 @@ func TestCrashStartingASegmentAfterAJump(t *testing.T) {
 // TestCrashDuringAWriteAcrossARotation: one write that ends a segment and
 // starts the next. Before the newer segment is written the older one is
 // fsynced; when both were fsynced only at the end, a power loss could keep
-// the newer segment and lose the older one's records, which recovery then
-// counted as lost though their commits never completed.
+// the newer segment's records and lose the older one's, which recovery
+// then counted as lost though their commits never completed. (Half of the
+// newer segment's write holds a whole record, so that it counts.)
 func TestCrashDuringAWriteAcrossARotation(t *testing.T) {
 	fs := newMemFS()
 	opts := Options{SegmentSize: 256, Logger: quiet, FS: fs, CursorInterval: 1}
@@ -278,7 +279,12 @@ func TestCrashDuringAWriteAcrossARotation(t *testing.T) {
 		}
 		committed[seq] = p
 	}
-	batch := [][]byte{bytes.Repeat([]byte{4}, 20), bytes.Repeat([]byte{5}, 42), bytes.Repeat([]byte{6}, 42)}
+	// 36 bytes end the first segment; the second gets a header and four
+	// 26-byte records (136 bytes, half of which holds header and record).
+	batch := [][]byte{bytes.Repeat([]byte{4}, 20)}
+	for i := range 4 {
+		batch = append(batch, bytes.Repeat([]byte{byte(5 + i)}, 10))
+	}
 	images := imagesDuring(fs, func() {
 		_, _, c, err := l.Append(batch...)
 		if err != nil {

@@ -56,7 +56,7 @@ func (fs *memFS) lock() {
 		return
 	}
 	fs.blocked.Add(1)
-	fs.lock()
+	fs.mu.Lock()
 	fs.blocked.Add(-1)
 }
 

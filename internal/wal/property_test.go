@@ -204,9 +204,9 @@ func propertyRun(rt *rapid.T, pol SyncPolicy, reopen func(*Log)) {
 		}
 		switch rapid.IntRange(0, 11).Draw(rt, "op") {
 		case 0, 1, 2, 3:
-			// One to three records: a batch is one write, which may
+			// One to eight records: a batch is one write, which may
 			// span a segment rotation.
-			ps := rapid.SliceOfN(rapid.SliceOfN(rapid.Byte(), 0, 60), 1, 3).Draw(rt, "payloads")
+			ps := rapid.SliceOfN(rapid.SliceOfN(rapid.Byte(), 0, 60), 1, 8).Draw(rt, "payloads")
 			m.mu.Lock()
 			m.inflight, m.pending = true, ps
 			m.mu.Unlock()
