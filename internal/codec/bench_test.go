@@ -12,7 +12,7 @@ import (
 // baseline; ratio = json time / codec time (above 1: faster than json).
 func BenchmarkCodecs(b *testing.B) {
 	tutorial := []byte(`{"onramp":"metronome","id":0,"hostname":"localhost","ingest_ns":1600860720749137000,"tags":["a","b"],"nested":{"x":1.5,"y":null}}`)
-	jv, _ := jsonCodec{}.Decode(tutorial)
+	jv, _ := (&jsonCodec{}).Decode(tutorial)
 	inputs := map[string][]byte{
 		"json":    tutorial,
 		"msgpack": mustEncode(b, "msgpack", jv),

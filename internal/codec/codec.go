@@ -22,6 +22,28 @@ type Codec interface {
 	Encode(v event.Value) ([]byte, error)
 }
 
+// Appender is implemented by codecs that can encode into a buffer the
+// caller owns, so that a sink that writes a frame before encoding the next
+// reuses one buffer instead of allocating a frame per event.
+type Appender interface {
+	// AppendEncode appends the encoding of v to dst and returns the
+	// extended buffer.
+	AppendEncode(dst []byte, v event.Value) ([]byte, error)
+}
+
+// AppendEncode appends v encoded by c to dst: without a copy when c is an
+// Appender, else by appending what Encode returns.
+func AppendEncode(c Codec, dst []byte, v event.Value) ([]byte, error) {
+	if a, ok := c.(Appender); ok {
+		return a.AppendEncode(dst, v)
+	}
+	b, err := c.Encode(v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
 // ErrSkip is returned by Decode when the input holds no event, though it is
 // not wrong either (a blank or comment line in influx). The runtime drops
 // such a frame without an error, as Tremor did.

@@ -341,3 +341,26 @@ func TestMimeMap(t *testing.T) {
 		t.Errorf("MimeOf: %q %q", MimeOf("msgpack"), MimeOf("influx"))
 	}
 }
+
+// TestAppendEncode: AppendEncode gives the same bytes as Encode after what
+// dst held, for codecs that append (json) and those that do not (string).
+func TestAppendEncode(t *testing.T) {
+	v := event.RecordOf("b", 1, "a", "x")
+	for _, name := range []string{"json", "json-sorted", "string", "msgpack"} {
+		c := newCodec(t, name)
+		want, err := c.Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendEncode(c, []byte("prefix|"), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != "prefix|"+string(want) {
+			t.Errorf("%s: AppendEncode = %q, want prefix|%q", name, got, want)
+		}
+		if _, ok := c.(Appender); ok != (name == "json" || name == "json-sorted") {
+			t.Errorf("%s: Appender = %v", name, ok)
+		}
+	}
+}

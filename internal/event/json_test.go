@@ -1,13 +1,12 @@
 package event
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestJSONRoundTrip(t *testing.T) {
@@ -20,7 +19,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		{`18446744073709551615`, ""},
 		{`9223372036854775807`, ""},
 		{`-9223372036854775808`, ""},
-		{`18446744073709551616`, `18446744073709552000.0`},
+		{`18446744073709551616`, `1.8446744073709552e19`},
 		{`1.0`, ""},
 		{`1e3`, `1000.0`},
 		{`-0.5`, ""},
@@ -72,10 +71,81 @@ func TestJSONErrors(t *testing.T) {
 	}
 }
 
+// TestFloatFormatting: floats are written as Tremor wrote them (its JSON
+// generator prints with ryu): plain notation with a fractional digit for
+// 1e-5 <= |f| < 1e16, scientific otherwise, the exponent with no '+' and no
+// leading zeros. NaN and infinities, which JSON cannot express, are null.
 func TestFloatFormatting(t *testing.T) {
-	for f, want := range map[float64]string{1: "1.0", 0.1: "0.1", 1e21: "1e+21", 1e-7: "1e-07", -2.5: "-2.5", math.NaN(): "null"} {
-		if got := string(MarshalJSON(f)); got != want {
-			t.Errorf("MarshalJSON(%v) = %s, want %s", f, got, want)
+	for _, c := range []struct {
+		f    float64
+		want string
+	}{
+		{1, "1.0"}, {0.1, "0.1"}, {-2.5, "-2.5"}, {0, "0.0"}, {math.Copysign(0, -1), "-0.0"},
+		{1e21, "1e21"}, {1e22, "1e22"}, {-1e21, "-1e21"}, {1.5e300, "1.5e300"}, {math.MaxFloat64, "1.7976931348623157e308"},
+		{1e16, "1e16"}, {1.2345e16, "1.2345e16"}, {9999999999999998, "9999999999999998.0"}, {1e15, "1000000000000000.0"},
+		{123456789012.5, "123456789012.5"}, {18446744073709551616, "1.8446744073709552e19"},
+		{1e-5, "0.00001"}, {1.5e-5, "0.000015"}, {0.0001234, "0.0001234"}, {9.999999999999999e-6, "9.999999999999999e-6"},
+		{1e-6, "1e-6"}, {1e-7, "1e-7"}, {-1.5e-7, "-1.5e-7"}, {5e-324, "5e-324"}, {2.2250738585072014e-308, "2.2250738585072014e-308"},
+		{math.NaN(), "null"}, {math.Inf(1), "null"}, {math.Inf(-1), "null"},
+	} {
+		if got := string(MarshalJSON(c.f)); got != c.want {
+			t.Errorf("MarshalJSON(%v) = %s, want %s", c.f, got, c.want)
+		}
+	}
+}
+
+// ryuLayout lays out a float as ryu's pretty printer does, from the
+// shortest decimal digits and exponent (an independent statement of the
+// rule appendFloat implements with thresholds).
+func ryuLayout(f float64) string {
+	e := strconv.FormatFloat(math.Abs(f), 'e', -1, 64) // d.ddde±xx
+	mant, expS, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	exp, _ := strconv.Atoi(expS)
+	k := exp - (len(digits) - 1) // value = digits × 10^k
+	kk := len(digits) + k        // 10^(kk-1) <= value < 10^kk
+	sign := ""
+	if math.Signbit(f) {
+		sign = "-"
+	}
+	switch {
+	case f == 0:
+		return sign + "0.0"
+	case k >= 0 && kk <= 16:
+		return sign + digits + strings.Repeat("0", k) + ".0"
+	case kk > 0 && kk <= 16:
+		return sign + digits[:kk] + "." + digits[kk:]
+	case kk > -5 && kk <= 0:
+		return sign + "0." + strings.Repeat("0", -kk) + digits
+	case len(digits) == 1:
+		return sign + digits + "e" + strconv.Itoa(kk-1)
+	default:
+		return sign + digits[:1] + "." + digits[1:] + "e" + strconv.Itoa(kk-1)
+	}
+}
+
+func TestFloatFormattingMatchesRyuLayout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	check := func(f float64) {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return
+		}
+		if got, want := string(MarshalJSON(f)), ryuLayout(f); got != want {
+			t.Fatalf("MarshalJSON(%v) = %s, ryu lays it out as %s", f, got, want)
+		}
+		v, err := ParseJSON(MarshalJSON(f))
+		if err != nil || v != f && !(f == 0 && v == 0.0) {
+			t.Fatalf("%v does not read back: %v %v", f, v, err)
+		}
+	}
+	for range 200000 {
+		check(math.Float64frombits(rng.Uint64()))
+	}
+	for e := -325; e <= 309; e++ {
+		p := math.Pow(10, float64(e))
+		for _, f := range []float64{p, math.Nextafter(p, 0), math.Nextafter(p, math.Inf(1)), 1.5 * p, 9.999 * p} {
+			check(f)
+			check(-f)
 		}
 	}
 }
@@ -112,67 +182,6 @@ func TestEqualNumbers(t *testing.T) {
 	if !Equal(int64(1), 1.0) || !Equal(uint64(math.MaxUint64), uint64(math.MaxUint64)) || Equal(int64(-1), uint64(math.MaxUint64)) || Equal(int64(1), "1") {
 		t.Fatal("numeric equality")
 	}
-}
-
-// A sample event line as the tutorial's metronome produces, plus some bulk.
-var benchDoc = []byte(`{"onramp":"metronome","id":123456,"hostname":"worker-17.example.com","ingest_ns":1600860720749137000,` +
-	`"tags":["a","b","c"],"nested":{"level":"info","message":"user logged in from 10.1.2.3 after 2 attempts","latency":12.5,"ok":true}}`)
-
-func BenchmarkJSON(b *testing.B) {
-	b.Run("temblor/decode+encode", func(b *testing.B) {
-		b.SetBytes(int64(len(benchDoc)))
-		b.ReportAllocs()
-		var buf []byte
-		for b.Loop() {
-			v, err := ParseJSON(benchDoc)
-			if err != nil {
-				b.Fatal(err)
-			}
-			buf = AppendJSON(buf[:0], v)
-		}
-	})
-	b.Run("encoding_json/decode+encode", func(b *testing.B) {
-		b.SetBytes(int64(len(benchDoc)))
-		b.ReportAllocs()
-		for b.Loop() {
-			// UseNumber keeps integers exact, the fair comparison.
-			d := json.NewDecoder(strings.NewReader(string(benchDoc)))
-			d.UseNumber()
-			var v any
-			if err := d.Decode(&v); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := json.Marshal(v); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-// BenchmarkJSONRatio runs both codecs interleaved in the same loop and
-// reports the speed-up of ours over encoding/json (with UseNumber, the only
-// way it keeps integers exact) as a ratio.
-func BenchmarkJSONRatio(b *testing.B) {
-	var ours, std time.Duration
-	var buf []byte
-	for b.Loop() {
-		t0 := time.Now()
-		v, _ := ParseJSON(benchDoc)
-		buf = AppendJSON(buf[:0], v)
-		t1 := time.Now()
-		d := json.NewDecoder(bytes.NewReader(benchDoc))
-		d.UseNumber()
-		var sv any
-		_ = d.Decode(&sv)
-		_, _ = json.Marshal(sv)
-		t2 := time.Now()
-		ours += t1.Sub(t0)
-		std += t2.Sub(t1)
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(ours.Nanoseconds())/n, "temblor-ns/op")
-	b.ReportMetric(float64(std.Nanoseconds())/n, "encoding_json-ns/op")
-	b.ReportMetric(float64(std)/float64(ours), "speedup-x")
 }
 
 func FuzzParseJSON(f *testing.F) {

@@ -83,7 +83,7 @@ func TestMath(t *testing.T) {
 		{path: "math::trunc", args: `["1"]`, err: "Bad type passed to function math::trunc/1"},
 		{path: "math::max", args: `[1, 2]`, want: `2`},
 		{path: "math::max", args: `[9007199254740993, 9007199254740992]`, want: `9007199254740993`},
-		{path: "math::max", args: `[-1, 18446744073709551615]`, want: `18446744073709552000.0`},
+		{path: "math::max", args: `[-1, 18446744073709551615]`, want: `1.8446744073709552e19`},
 		{path: "math::max", args: `[3, 2.0]`, want: `3.0`},
 		{path: "math::min", args: `[-3, 2]`, want: `-3`},
 		{path: "math::min", args: `[1, 2.0]`, want: `1.0`},
