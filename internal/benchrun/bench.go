@@ -303,27 +303,42 @@ func (b *bencher) plan(ctx context.Context) ([]job, error) {
 				}
 				return b.runLatency(ctx, latencyRun{dir: dir, files: files, rate: o.LatencyRate, warm: o.LatencyWarmup, dur: o.LatencyDuration}, b.recv.url(), b.recv)
 			}
-		default:
-			if sc.trickle != "" && o.TremorSrc == "" {
+		case sc.tremor != "":
+			if o.TremorSrc == "" {
 				j.skip = "TREMOR_SRC is not set (give --tremor-src or set TREMOR_SRC to Tremor 0.11.12's source tree)"
 				break
 			}
-			if sc.trickle != "" {
-				if _, err := os.Stat(filepath.Join(o.TremorSrc, sc.trickle)); err != nil {
-					j.skip = fmt.Sprintf("%s not found under %s", sc.trickle, o.TremorSrc)
-					break
-				}
-			}
-			per := o.Events
-			if sc.divide > 1 {
-				per = max(1, per/sc.divide)
-			}
-			pipes := max(1, sc.pipelines)
-			per = max(1, per/pipes)
-			key, err := b.input(sc.input, per)
+			files, err := tremorFiles(o.TremorSrc, sc.tremor)
 			if err != nil {
 				j.skip = err.Error()
 				break
+			}
+			if err := b.checkLoads(ctx, files); err != nil {
+				j.skip = "Tremor's deployment does not load in this engine: " + err.Error()
+				break
+			}
+			bytesPer, err := tremorEventBytes(o.TremorSrc)
+			if err != nil {
+				j.skip = err.Error()
+				break
+			}
+			expected := int64(max(1, o.Events/max(1, sc.divide)))
+			j.run = func(ctx context.Context, dir string) (map[string]float64, error) {
+				// Tremor's paths are relative to its tree: its data is
+				// reached through a link, its WAL ("wal") lands here.
+				if err := os.Symlink(filepath.Join(o.TremorSrc, "demo"), filepath.Join(dir, "demo")); err != nil {
+					return nil, err
+				}
+				return b.runThroughput(ctx, throughputRun{dir: dir, files: files, expected: expected,
+					eventBytes: bytesPer, label: sc.name, endsItself: true})
+			}
+		default:
+			per := o.Events
+			pipes := max(1, sc.pipelines)
+			per = max(1, per/pipes)
+			key, err := b.input(per)
+			if err != nil {
+				return nil, err
 			}
 			expected := int64(per * pipes)
 			j.run = func(ctx context.Context, dir string) (map[string]float64, error) {
@@ -365,14 +380,10 @@ func (b *bencher) plan(ctx context.Context) ([]job, error) {
 	return jobs, nil
 }
 
-// input makes (once) the input file of n events of the kind.
-func (b *bencher) input(kind inputKind, n int) (string, error) {
+// input makes (once) the input file of n events.
+func (b *bencher) input(n int) (string, error) {
 	key := fmt.Sprintf("events-%d.jsonl", n)
 	gen := func(w io.Writer) error { return WriteEvents(w, n) }
-	if kind == inputTremor {
-		key = fmt.Sprintf("tremor-%d.jsonl", n)
-		gen = func(w io.Writer) error { return writeTremorEvents(w, b.opts.TremorSrc, n) }
-	}
 	if _, ok := b.inputs[key]; ok {
 		return key, nil
 	}
@@ -408,8 +419,42 @@ func (b *bencher) preparePeerInput() error {
 	return nil
 }
 
-// stage copies a scenario's files into dir (and Tremor's pipeline, for
-// its scenarios) and returns the artefact paths to run.
+// tremorFiles are the artefacts of one of Tremor's benchmarks, as its
+// bench/run script passes them.
+func tremorFiles(src, name string) ([]string, error) {
+	files := []string{filepath.Join(src, "bench", name+".yaml"), filepath.Join(src, "bench", "link.yaml")}
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("%s not found (is TREMOR_SRC Tremor 0.11.12's source tree?)", f)
+		}
+	}
+	trickles, _ := filepath.Glob(filepath.Join(src, "bench", name, "*.trickle"))
+	if len(trickles) == 0 {
+		return nil, fmt.Errorf("no pipeline in %s", filepath.Join(src, "bench", name))
+	}
+	return append(files, trickles...), nil
+}
+
+// checkLoads runs `server run --validate` on files.
+func (b *bencher) checkLoads(ctx context.Context, files []string) error {
+	args := []string{"server", "run", "--validate"}
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.opts.Engine, args...)
+	cmd.Dir = b.opts.TremorSrc
+	cmd.Env = append(os.Environ(), b.opts.EngineEnv...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, lastLines(string(out), 3))
+	}
+	return nil
+}
+
+// stage copies a scenario's files into dir and returns the artefact
+// paths to run.
 func (b *bencher) stage(dir string, sc scenario, edit func(name string, data []byte) ([]byte, error)) ([]string, error) {
 	sub, err := fs.Sub(bench.Scenarios, sc.dir)
 	if err != nil {
@@ -434,15 +479,6 @@ func (b *bencher) stage(dir string, sc scenario, edit func(name string, data []b
 			}
 		}
 		if err := os.WriteFile(filepath.Join(conf, e.Name()), data, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	if sc.trickle != "" {
-		data, err := os.ReadFile(filepath.Join(b.opts.TremorSrc, sc.trickle))
-		if err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(conf, "main.trickle"), data, 0o644); err != nil {
 			return nil, err
 		}
 	}

@@ -244,6 +244,10 @@ type throughputRun struct {
 	expected   int64    // events the offramps must acknowledge in all
 	eventBytes float64  // input bytes per event (with its newline)
 	label      string   // for progress lines
+	// endsItself: the deployment stops the engine on its own (Tremor's
+	// blackhole stop_after_secs); if that comes first, the measurement
+	// ends at the last poll.
+	endsItself bool
 }
 
 // runThroughput runs one engine until its offramps acknowledged every
@@ -280,14 +284,29 @@ func (b *bencher) runThroughput(ctx context.Context, tr throughputRun) (map[stri
 		lastProgress     = time.Now()
 		lastGain         = time.Now()
 	)
+	target := float64(tr.expected)
+	endedItself := false
+	// stoppedEarly decides what an engine that stopped before the last
+	// event means: the end of a deployment that stops itself, or a failure.
+	stoppedEarly := func() error {
+		if tr.endsItself && haveWarm && last.acked > warm.acked {
+			target, endedItself = last.acked, true
+			return nil
+		}
+		return e.failure(fmt.Sprintf("the engine stopped after %.0f of %d events", last.acked, tr.expected))
+	}
 	tick := time.NewTicker(b.opts.PollInterval)
 	defer tick.Stop()
-	for n := 0; ; n++ {
+poll:
+	for {
 		s, err := take()
 		if err != nil {
 			select {
 			case <-e.exited:
-				return nil, e.failure(fmt.Sprintf("the engine stopped after %.0f of %d events", last.acked, tr.expected))
+				if err := stoppedEarly(); err != nil {
+					return nil, err
+				}
+				break poll
 			default:
 			}
 			return nil, e.failure("reading the engine's metrics: " + err.Error())
@@ -309,9 +328,6 @@ func (b *bencher) runThroughput(ctx context.Context, tr throughputRun) (map[stri
 			warm, haveWarm = s, true
 		}
 		if int64(s.acked) >= tr.expected {
-			if n == 0 {
-				prev = metricsSample{}
-			}
 			break
 		}
 		if time.Since(lastGain) > 2*time.Minute {
@@ -324,8 +340,10 @@ func (b *bencher) runThroughput(ctx context.Context, tr throughputRun) (map[stri
 		select {
 		case <-tick.C:
 		case <-e.exited:
-			// One more scrape cannot succeed; say how far it got.
-			return nil, e.failure(fmt.Sprintf("the engine stopped after %.0f of %d events", last.acked, tr.expected))
+			if err := stoppedEarly(); err != nil {
+				return nil, err
+			}
+			break poll
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -334,9 +352,11 @@ func (b *bencher) runThroughput(ctx context.Context, tr throughputRun) (map[stri
 	// it is idle, so that the polling's own garbage is not charged to the
 	// events.
 	var scrapeCost float64
-	if a, err := take(); err == nil {
-		if c, err := take(); err == nil {
-			scrapeCost = c.mallocs - a.mallocs
+	if !endedItself {
+		if a, err := take(); err == nil {
+			if c, err := take(); err == nil {
+				scrapeCost = c.mallocs - a.mallocs
+			}
 		}
 	}
 	totalCPU, rss, err := e.stop()
@@ -351,11 +371,11 @@ func (b *bencher) runThroughput(ctx context.Context, tr throughputRun) (map[stri
 	// The moment the last event was acknowledged, between the last two
 	// polls, assuming a steady rate between them.
 	end := last.at
-	if last.acked > prev.acked && prev.at > 0 {
-		frac := (float64(tr.expected) - prev.acked) / (last.acked - prev.acked)
+	if last.acked > prev.acked && prev.at > 0 && !endedItself {
+		frac := (target - prev.acked) / (last.acked - prev.acked)
 		end = prev.at + time.Duration(frac*float64(last.at-prev.at))
 	}
-	events := float64(tr.expected) - warm.acked
+	events := target - warm.acked
 	secs := (end - warm.at).Seconds()
 	if secs <= 0 || events <= 0 {
 		return nil, fmt.Errorf("%s: nothing measured (%.0f events in %.3f s)", tr.label, events, secs)
@@ -367,8 +387,8 @@ func (b *bencher) runThroughput(ctx context.Context, tr throughputRun) (map[stri
 		mCPUPerM:         (last.cpu - warm.cpu) / events * 1e6,
 		mAllocsPerEvent:  max(allocs, 0) / events,
 		mBytesPerEvent:   max(last.allocB-warm.allocB, 0) / events,
-		mWholeEventsPerS: float64(tr.expected) / end.Seconds(),
-		mWholeCPUPerM:    totalCPU / float64(tr.expected) * 1e6,
+		mWholeEventsPerS: target / end.Seconds(),
+		mWholeCPUPerM:    totalCPU / target * 1e6,
 		mMeasuredEvents:  events,
 		mSeconds:         secs,
 		mMaxRSSMB:        rss,

@@ -43,40 +43,34 @@ func writePeerEvents(w io.Writer, n int) error {
 	return bw.Flush()
 }
 
-// writeTremorEvents writes n events cycling through the lines of Tremor's
-// demo/data/data.json.xz.
-func writeTremorEvents(w io.Writer, tremorSrc string, n int) error {
+// tremorEventBytes is the mean size (with newline) of the events in
+// Tremor's demo/data/data.json.xz, which its blaster replays.
+func tremorEventBytes(tremorSrc string) (float64, error) {
 	path := filepath.Join(tremorSrc, "demo", "data", "data.json.xz")
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
 	zr, err := xz.NewReader(bufio.NewReader(f))
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return 0, fmt.Errorf("%s: %w", path, err)
 	}
 	data, err := io.ReadAll(zr)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return 0, fmt.Errorf("%s: %w", path, err)
 	}
-	var lines [][]byte
+	n, size := 0, 0
 	for _, l := range bytes.Split(data, []byte{'\n'}) {
 		if len(bytes.TrimSpace(l)) > 0 {
-			lines = append(lines, l)
+			n++
+			size += len(l) + 1
 		}
 	}
-	if len(lines) == 0 {
-		return fmt.Errorf("%s holds no events", path)
+	if n == 0 {
+		return 0, fmt.Errorf("%s holds no events", path)
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	for i := range n {
-		bw.Write(lines[i%len(lines)])
-		if err := bw.WriteByte('\n'); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+	return float64(size) / float64(n), nil
 }
 
 // makeFile writes path with gen unless it exists, and returns its size.

@@ -39,7 +39,7 @@ type inputKind int
 
 const (
 	inputEvents inputKind = iota // the bench's ~80-byte events
-	inputTremor                  // Tremor's demo/data/data.json.xz, cycled
+	inputTremor                  // Tremor's demo/data/data.json.xz, replayed by its blaster
 )
 
 // scenario is one of the standard scenarios, a directory under bench/.
@@ -50,7 +50,7 @@ type scenario struct {
 	pipelines int    // pipeline instances in one engine, sharing the events
 	input     inputKind
 	divide    int    // the scenario reads events/divide events in all (Tremor's are 8× larger)
-	trickle   string // a pipeline file under $TREMOR_SRC, copied in as main.trickle
+	tremor    string // a Tremor benchmark: $TREMOR_SRC/bench/<tremor>.yaml, link.yaml and <tremor>/*.trickle, run unchanged
 	baseline  string // the row its ratios compare with, in the same round
 	kind      string
 }
@@ -66,11 +66,9 @@ var scenarios = []scenario{
 	{name: "wal-none", dir: "wal-none", doc: "patch → qos::wal sync none", baseline: Baseline},
 	{name: "wal-always-x2", dir: "wal-always-x2", pipelines: 2, doc: "2 durable pipelines in one process, events split between them; ratio vs one", baseline: "wal-always"},
 	{name: "wal-always-x4", dir: "wal-always-x4", pipelines: 4, doc: "4 durable pipelines in one process, events split between them; ratio vs one", baseline: "wal-always"},
-	{name: "tremor-rwt-json", dir: "tremor-workflow", input: inputTremor, divide: 4,
-		trickle: "bench/real-workflow-throughput-json/main.trickle", baseline: "tremor-rwt-json",
-		doc: "Tremor's real-workflow-throughput-json pipeline and data (~630 B events, ¼ of --events), file onramp instead of blaster"},
-	{name: "tremor-rwt-wal-json", dir: "tremor-workflow", input: inputTremor, divide: 4,
-		trickle: "bench/real-workflow-throughput-wal-json/main.trickle", baseline: "tremor-rwt-json",
+	{name: "tremor-rwt-json", tremor: "real-workflow-throughput-json", input: inputTremor, divide: 4, baseline: "tremor-rwt-json",
+		doc: "Tremor's bench/real-workflow-throughput-json, unchanged: blaster (demo data, ~630 B events) → script + grouper → blackhole; ¼ of --events measured"},
+	{name: "tremor-rwt-wal-json", tremor: "real-workflow-throughput-wal-json", input: inputTremor, divide: 4, baseline: "tremor-rwt-json",
 		doc: "the same with Tremor's qos::wal in front (-wal-json)"},
 	{name: "latency", dir: "latency", kind: kindLatency,
 		doc: "ws → patch → qos::wal sync always → ws at a fixed rate; event → sink latency"},
