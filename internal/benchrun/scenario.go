@@ -72,6 +72,8 @@ var scenarios = []scenario{
 		doc: "the same with Tremor's qos::wal in front (-wal-json)"},
 	{name: "latency", dir: "latency", kind: kindLatency,
 		doc: "ws → patch → qos::wal sync always → ws at a fixed rate; event → sink latency"},
+	{name: "latency-patch", dir: "latency-patch", kind: kindLatency,
+		doc: "the same without the WAL (its baseline)"},
 	{name: "fsync", kind: kindDisk,
 		doc: "raw fdatasync of the same disk: 256 B pwrite into a preallocated file + fdatasync"},
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -34,11 +35,23 @@ type BenchCmd struct {
 	LatencyFor  time.Duration `help:"How long the latency scenario is measured (after a 1 s warm-up)." default:"5s"`
 	Fsyncs      int           `help:"Raw fdatasync samples per round." default:"2000"`
 	WriteEvents string        `help:"Only write the standard input (--events events, one JSON object per line) to FILE and exit: the input of bench/<scenario>/deploy.yaml run by hand." type:"path" placeholder:"FILE"`
-	engineEnv   []string
+	TableFrom   string        `help:"Only print the tables of a report saved with --json (e.g. for docs) and exit." type:"existingfile" placeholder:"FILE"`
 }
 
 // Run implements the command.
 func (c *BenchCmd) Run(g *Globals) error {
+	if c.TableFrom != "" {
+		data, err := os.ReadFile(c.TableFrom)
+		if err != nil {
+			return &exitError{code: 2, msg: "temblor: " + err.Error()}
+		}
+		var rep benchrun.Report
+		if err := json.Unmarshal(data, &rep); err != nil {
+			return &exitError{code: 2, msg: fmt.Sprintf("temblor: %s is not a report of temblor bench --json: %v", c.TableFrom, err)}
+		}
+		rep.WriteTable(g.Stdout())
+		return nil
+	}
 	if c.WriteEvents != "" {
 		if c.Events < 1 {
 			return &exitError{code: 2, msg: fmt.Sprintf("temblor: --events %d: give at least 1", c.Events)}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,8 +81,15 @@ func TestBenchTiny(t *testing.T) {
 		t.Errorf("tremor-rwt-json should be skipped without TREMOR_SRC: %+v", r)
 	}
 
+	// The saved report prints as tables.
+	saved := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(saved, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var table bytes.Buffer
-	rep.WriteTable(&table)
+	if code := Main([]string{"bench", "--table-from", saved}, &table, &errb); code != 0 {
+		t.Fatalf("--table-from: exit %d: %s", code, errb.String())
+	}
 	for _, want := range []string{"| wal-always", "(patch)", "| latency | ", "| fsync | ", "skipped rsyslog-da: no rsyslogd"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
