@@ -132,3 +132,45 @@ func TestQueryExprBindings(t *testing.T) {
 		}
 	}
 }
+
+// A `define script` that uses a module and defines a function is created
+// several times (several `create script`, or the pipeline instantiated
+// several times as Tremor's bench/real-workflow-throughput-json-1-4-1
+// does): each compile gives the same program, not "function already
+// defined" from loading the module into the script's scope again.
+func TestQueryScriptCompiledTwice(t *testing.T) {
+	src := `define script tag
+script
+  use std::array;
+  fn count(a) with array::len(a) end;
+  let event.n = count(event.items);
+  event
+end;
+create script a from tag;
+create script b from tag;
+select event from in into a;
+select event from a into b;
+select event from b into out;
+`
+	q, err := ParseQuery("q.trickle", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(renderAll(err))
+	}
+	defs := q.Defs()
+	if len(defs) != 1 {
+		t.Fatalf("%d defs, want 1", len(defs))
+	}
+	for i := range 3 {
+		script, err := defs[0].Script()
+		if err != nil {
+			t.Fatalf("compile %d: %s", i+1, renderAll(err))
+		}
+		data := event.Value(event.RecordOf("items", []event.Value{int64(1), int64(2), int64(3)}))
+		if _, err := script.Run(Env{Data: &data}); err != nil {
+			t.Fatalf("run %d: %s", i+1, renderAll(err))
+		}
+		if got := JSON(data); got != `{"items":[1,2,3],"n":3}` {
+			t.Fatalf("run %d: event = %s", i+1, got)
+		}
+	}
+}

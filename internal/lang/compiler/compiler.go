@@ -52,6 +52,11 @@ type Compiler struct {
 	warnings []warning
 	loader   *loader
 	root     *Module
+	// scripts are the `define script` bodies compiled so far: a
+	// definition created several times (or in several instances of a
+	// pipeline) is compiled once, since compiling it again would load its
+	// `use`d modules and define its functions a second time in its scope.
+	scripts map[*ast.Script]*Program
 }
 
 type warning struct {
@@ -68,7 +73,7 @@ func New(opts Options) *Compiler {
 	if opts.Path == nil {
 		opts.Path = &ModulePath{}
 	}
-	c := &Compiler{opts: opts, root: newModule(nil, nil)}
+	c := &Compiler{opts: opts, root: newModule(nil, nil), scripts: map[*ast.Script]*Program{}}
 	c.loader = &loader{path: opts.Path, parsed: map[string]*parsedModule{}}
 	return c
 }

@@ -77,6 +77,9 @@ func (c *Compiler) Script(src *source.Source, mod *Module, name string, s *ast.S
 	if mod == nil {
 		mod = c.root
 	}
+	if p, ok := c.scripts[s]; ok {
+		return p, nil
+	}
 	var p *Program
 	err := c.run(func() {
 		u := c.unit(src, mod.child(name))
@@ -88,5 +91,6 @@ func (c *Compiler) Script(src *source.Source, mod *Module, name string, s *ast.S
 		return nil, err
 	}
 	p.Warnings = c.Warnings()
+	c.scripts[s] = p
 	return p, nil
 }
