@@ -89,3 +89,76 @@ mapping:
 		}
 	}
 }
+
+// TestLinkFromUnknownPipelinePort: Tremor 0.11 accepted a link from a
+// pipeline port the query never writes to (its benchmarks link
+// `/pipeline/main/01/error`); the deployment loads with a warning that
+// names the ports that exist, and the other links carry events as usual.
+func TestLinkFromUnknownPipelinePort(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.json")
+	out, errs := filepath.Join(dir, "out.json"), filepath.Join(dir, "errs.json")
+	if err := os.WriteFile(in, []byte("{\"v\":1}\n{\"v\":2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "all.yaml")
+	if err := os.WriteFile(cfg, []byte(`
+onramp:
+  - id: in
+    type: file
+    config: {source: `+in+`, close_on_done: true}
+offramp:
+  - id: out
+    type: file
+    config: {file: `+out+`}
+  - id: errs
+    type: file
+    config: {file: `+errs+`}
+binding:
+  - id: b
+    links:
+      "/onramp/in/{instance}/out": ["/pipeline/p/{instance}/in"]
+      "/pipeline/p/{instance}/out": ["/offramp/out/{instance}/in"]
+      "/pipeline/p/{instance}/error": ["/offramp/errs/{instance}/in"]
+mapping:
+  /binding/b/01: {instance: "01"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trickle := filepath.Join(dir, "p.trickle")
+	if err := os.WriteFile(trickle, []byte("select event from in into out;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dep, err := config.Load([]string{cfg, trickle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	rt, err := Build(dep, Options{DataDir: filepath.Join(dir, "data"), ShutdownTimeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+	if err != nil {
+		t.Fatalf("a link from an unknown pipeline port refused the deployment: %v", err)
+	}
+	for _, want := range []string{"nothing will flow", "/pipeline/p/01/error", `ports="err, metrics, out"`, "did you mean `err`?"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("load-time warning lacks %q:\n%s", want, logs.String())
+		}
+	}
+	done := make(chan error)
+	go func() { done <- rt.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("close_on_done did not end Run")
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\"v\":1}\n{\"v\":2}\n"; string(got) != want {
+		t.Errorf("out: got %q, want %q", got, want)
+	}
+}

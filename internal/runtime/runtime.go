@@ -18,6 +18,7 @@ import (
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/config"
 	"github.com/temblor-dev/temblor/internal/connector"
+	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/lang"
 	"github.com/temblor-dev/temblor/internal/lang/compiler"
 	"github.com/temblor-dev/temblor/internal/pipeline"
@@ -298,6 +299,20 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 		p, err := r.pipeline(from, queries)
 		if err != nil {
 			return err
+		}
+		if !p.HasOutput(from.Port) {
+			// Tremor 0.11 accepted a link from any port name of a pipeline
+			// (its benchmarks link `/pipeline/main/01/error`); nothing ever
+			// flows on a port the query does not write to. Say so instead of
+			// refusing the deployment.
+			ports := p.Ports()
+			attrs := []any{"link", instanceURL(from) + "/" + from.Port + " -> " + instanceURL(to) + "/" + to.Port,
+				"ports", strings.Join(ports, ", ")}
+			if c := diag.Closest(from.Port, ports); c != "" {
+				attrs = append(attrs, "hint", "did you mean `"+c+"`?")
+			}
+			r.log.Warn("a pipeline has no output port of this name: nothing will flow on this link", attrs...)
+			return nil
 		}
 		switch to.Kind {
 		case "offramp":
