@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,8 +66,11 @@ var (
 )
 
 func newBlaster(c *config, p sdk.Params) (sdk.Source, error) {
+	// The file is read when the onramp opens; it may be created between
+	// loading (or --validate) and the run, so a missing one is a warning
+	// here and the error at Open.
 	if fi, err := os.Stat(c.Source); err != nil {
-		return nil, p.At.Errorf("source", "cannot read %s: %v", c.Source, err)
+		p.Warn(p.At.Warnf("source", "cannot read %s (%v): the onramp will fail when it opens unless the file exists by then", c.Source, errors.Unwrap(err)))
 	} else if fi.IsDir() {
 		return nil, p.At.Errorf("source", "%s is a directory; name a file", c.Source)
 	}
@@ -84,7 +88,7 @@ func newBlaster(c *config, p sdk.Params) (sdk.Source, error) {
 func (b *blaster) Open(context.Context, component.Env) error {
 	f, err := os.Open(b.path)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot read the file to replay (`source`): %w", err)
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReader(f)

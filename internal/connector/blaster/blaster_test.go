@@ -16,9 +16,11 @@ import (
 
 	"github.com/ulikunitz/xz"
 	"go.uber.org/goleak"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/component"
+	"github.com/temblor-dev/temblor/internal/conf"
 	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/connector/sdk/conformance"
 	"github.com/temblor-dev/temblor/internal/event"
@@ -38,7 +40,6 @@ func TestConformance(t *testing.T) {
 			return fmt.Sprintf("source: %s\niters: %d\n", path, len(msgs)), nil
 		},
 		BadConfigs: []conformance.BadConfig{
-			{Config: "source: /nonexistent/in.json\n", Pos: "5:15", Contains: "cannot read /nonexistent/in.json"},
 			{Config: "iters: 10\n", Pos: "5:7", Contains: "`source` is required"},
 			{Config: "source: /\n", Pos: "5:15", Contains: "is a directory"},
 			{Config: "source: x\ninterval: 0\n", Pos: "6:17", Contains: "`interval` must be at least 1"},
@@ -216,5 +217,43 @@ func TestBadLinesGoToErr(t *testing.T) {
 	rec, _ := errs.evs[0].Data.(*event.Record)
 	if msg, _ := rec.Get("error"); msg == nil {
 		t.Errorf("error event %v", errs.evs[0].Data)
+	}
+}
+
+// TestMissingFileWarnsAtLoadFailsAtOpen: the file is read when the onramp
+// opens, so a missing one is a positioned warning when the deployment
+// loads (it may be created before the run) and the error at Open, naming
+// the file; created in between, the onramp replays it.
+func TestMissingFileWarnsAtLoadFailsAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "later.json")
+	section := "source: " + path + "\n"
+	var y yaml.Node
+	if err := yaml.Unmarshal([]byte(section), &y); err != nil {
+		t.Fatal(err)
+	}
+	build := func() *blaster {
+		built, errs := sdk.NewSource("blaster", conf.FromYAML(&conf.Source{File: "t.yaml", Text: []byte(section)}, y.Content[0]),
+			sdk.Params{ID: "b"}, sdk.BuildOptions{})
+		if errs.HasErrors() {
+			t.Fatalf("a missing file refused the config: %v", errs)
+		}
+		if len(errs) != 1 || !strings.Contains(errs.Error(), "t.yaml:1:9: ") || !strings.Contains(errs.Error(), "cannot read "+path) {
+			t.Fatalf("want one warning at t.yaml:1:9 naming %s, got %q", path, errs.Error())
+		}
+		return built.Value.(*blaster)
+	}
+	err := build().Open(context.Background(), component.Env{})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("Open of a missing file: %v; want an error naming %s", err, path)
+	}
+	b := build()
+	if err := os.WriteFile(path, []byte("{\"a\":1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Open(context.Background(), component.Env{}); err != nil {
+		t.Fatalf("file created between load and open: %v", err)
+	}
+	if len(b.lines) != 1 {
+		t.Fatalf("%d lines, want 1", len(b.lines))
 	}
 }

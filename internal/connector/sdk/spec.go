@@ -20,6 +20,18 @@ type Params struct {
 	// Preprocessors are the onramp's, for a source whose framing depends
 	// on them.
 	Preprocessors []string
+
+	warn func(*diag.Diagnostic)
+}
+
+// Warn records a problem with the config that does not stop the
+// connector from being built (e.g. a file that does not exist yet but
+// may by the time it opens: p.Warn(p.At.Warnf("source", "..."))). The
+// runtime logs it when the deployment loads (also under --validate).
+func (p Params) Warn(d *diag.Diagnostic) {
+	if p.warn != nil {
+		p.warn(d)
+	}
 }
 
 // Source is a PushSource or a PullSource.
@@ -60,6 +72,7 @@ func newBuilder[C any, T any](schema *conf.Schema, fn func(c *C, p Params) (T, S
 			return nil, SinkOptions{}, errs
 		}
 		p.At = at
+		p.warn = func(d *diag.Diagnostic) { errs = append(errs, d) }
 		v, so, err := fn(c, p)
 		if err != nil {
 			if d := diag.As(err); d != nil {
