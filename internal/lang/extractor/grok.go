@@ -25,7 +25,8 @@ import (
 //
 // Tremor used the grok crate over Oniguruma; we run the expanded pattern
 // on a backtracking engine (regexp2) after translating Oniguruma syntax
-// where the two differ (^/$ are line anchors, \h, (?m) is dot-all, POSIX
+// where the two differ (^/$ are line anchors, \h, (?m) is dot-all, nested
+// classes and && intersections (rewritten as one-character groups), POSIX
 // brackets, {,n}). A match that backtracks for longer than
 // GrokMatchTimeout is treated as a miss instead of stalling the pipeline.
 
@@ -271,6 +272,11 @@ func translateOnig(p string) string {
 			b.WriteString(p[i : i+end+2])
 			i += end + 1
 		case c == '[' && !inClass:
+			if cl, end, ok := parseOnigClass(p, i); ok && !cl.simple() {
+				b.WriteString(cl.expr())
+				i = end
+				continue
+			}
 			inClass = true
 			b.WriteByte(c)
 			if strings.HasPrefix(p[i+1:], "^") {
@@ -320,4 +326,147 @@ func classOr(inClass bool, body string, neg bool) string {
 		return "[^" + body + "]"
 	}
 	return "[" + body + "]"
+}
+
+// posixBracket is a POSIX bracket expression inside a class ([:alpha:]);
+// any other `[:` opens a nested class.
+var posixBracket = regexp.MustCompile(`^\[:\^?[a-z]+:\]`)
+
+// onigClass is a bracket expression as Oniguruma (Ruby syntax) reads it:
+// classes nest (`[a[0-9]]` is a, or a digit) and `&&` intersects
+// (`[a-z&&[^aeiou]]`). regexp2 (like .NET) reads a `[` inside a class as
+// a literal, so such classes are rewritten into an equivalent expression
+// that matches one character.
+type onigClass struct {
+	neg bool
+	ops []*classOperand // intersected (&&); usually one
+}
+
+// classOperand is the union of plain items (segments of class text) and
+// nested classes.
+type classOperand struct {
+	segs   []string
+	nested []*onigClass
+}
+
+// parseOnigClass parses the class opening at p[i] ('['); end is the index
+// of its closing ']', ok false when it is not closed.
+func parseOnigClass(p string, i int) (c *onigClass, end int, ok bool) {
+	c = &onigClass{}
+	j := i + 1
+	if j < len(p) && p[j] == '^' {
+		c.neg = true
+		j++
+	}
+	op := &classOperand{}
+	c.ops = append(c.ops, op)
+	var seg strings.Builder
+	flush := func() {
+		if seg.Len() > 0 {
+			op.segs = append(op.segs, seg.String())
+			seg.Reset()
+		}
+	}
+	if j < len(p) && p[j] == ']' {
+		seg.WriteString(`\]`)
+		j++
+	}
+	for j < len(p) {
+		switch {
+		case p[j] == '\\' && j+1 < len(p):
+			seg.WriteString(p[j : j+2])
+			j += 2
+		case posixBracket.MatchString(p[j:]):
+			e := strings.Index(p[j:], ":]")
+			seg.WriteString(p[j : j+e+2])
+			j += e + 2
+		case p[j] == '[':
+			n, e, ok := parseOnigClass(p, j)
+			if !ok {
+				return nil, 0, false
+			}
+			flush()
+			op.nested = append(op.nested, n)
+			j = e + 1
+		case strings.HasPrefix(p[j:], "&&"):
+			flush()
+			op = &classOperand{}
+			c.ops = append(c.ops, op)
+			j += 2
+		case p[j] == ']':
+			flush()
+			return c, j, true
+		default:
+			seg.WriteByte(p[j])
+			j++
+		}
+	}
+	return nil, 0, false
+}
+
+// simple reports whether the class is one plain bracket expression.
+func (c *onigClass) simple() bool { return len(c.ops) == 1 && len(c.ops[0].nested) == 0 }
+
+// items is the translated body of a simple operand's segments joined: a
+// '-' at the edge of a segment is a literal (it stood next to a nested
+// class), so it is escaped lest the join make it a range.
+func classItems(segs []string) string {
+	var b strings.Builder
+	for _, s := range segs {
+		if strings.HasPrefix(s, "-") {
+			s = `\` + s
+		}
+		if strings.HasSuffix(s, "-") && !strings.HasSuffix(s, `\-`) {
+			s = s[:len(s)-1] + `\-`
+		}
+		b.WriteString(s)
+	}
+	body := b.String()
+	if strings.HasPrefix(body, "^") {
+		body = `\` + body
+	}
+	t := translateOnig("[" + body + "]")
+	return t[1 : len(t)-1]
+}
+
+// expr is a regexp2 expression matching one character of the class.
+func (c *onigClass) expr() string {
+	var ops []string
+	for _, op := range c.ops {
+		segs := append([]string(nil), op.segs...)
+		var alts []string
+		for _, n := range op.nested {
+			if !n.neg && n.simple() {
+				segs = append(segs, n.ops[0].segs...) // a union: flatten
+				continue
+			}
+			alts = append(alts, n.expr())
+		}
+		if len(segs) > 0 {
+			alts = append([]string{"[" + classItems(segs) + "]"}, alts...)
+		}
+		switch len(alts) {
+		case 0:
+			ops = append(ops, "(?!)") // an empty set matches nothing
+		case 1:
+			ops = append(ops, alts[0])
+		default:
+			ops = append(ops, "(?:"+strings.Join(alts, "|")+")")
+		}
+	}
+	if len(ops) == 1 && !c.neg {
+		return ops[0]
+	}
+	if len(ops) == 1 && strings.HasPrefix(ops[0], "[") && !strings.HasPrefix(ops[0], "[^") && strings.Count(ops[0], "[") == 1 {
+		return "[^" + ops[0][1:]
+	}
+	var one strings.Builder
+	for _, o := range ops[:len(ops)-1] {
+		one.WriteString("(?=" + o + ")")
+	}
+	one.WriteString(ops[len(ops)-1])
+	if !c.neg {
+		return "(?:" + one.String() + ")"
+	}
+	return `(?:(?!` + one.String() + `)[\s\S])`
 }

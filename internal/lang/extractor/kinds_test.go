@@ -304,3 +304,44 @@ func TestGrokDefaultsCompile(t *testing.T) {
 	}
 	t.Logf("%d default grok patterns", len(seen))
 }
+
+// TestGrokNestedClasses: Oniguruma (which Tremor's grok ran on) nests
+// character classes and intersects them with &&; regexp2 reads a `[`
+// inside a class as a literal, so such classes are rewritten. Tremor's
+// bench/ls-apache pattern writes `[%{HTTPDATE:timestamp}]` unescaped:
+// Oniguruma reads the whole bracket, HTTPDATE's expansion included, as
+// one class (one character), with its [0-9]-style classes nested in it.
+func TestGrokNestedClasses(t *testing.T) {
+	for _, c := range []struct{ pattern, in, want string }{
+		{`^(?<v>[a[0-9]]+)$`, "a19a", `{"v":"a19a"}`},
+		{`^(?<v>[a[0-9]]+)$`, "b", ``},
+		// the nested [+-] is a set of its own: no range "+-?" once joined
+		{`^(?<v>[x[+-]?]+)$`, "+-?x", `{"v":"+-?x"}`},
+		{`^(?<v>[x[+-]?]+)$`, ",", ``},
+		{`^(?<v>[x[+-]?]+)$`, "0", ``},
+		{`^(?<v>[^a[0-9]]+)$`, "bc", `{"v":"bc"}`},
+		{`^(?<v>[^a[0-9]]+)$`, "b5", ``},
+		{`^(?<v>[^a[0-9]]+)$`, "a", ``},
+		{`^(?<v>[x[^0-9]]+)$`, "xb", `{"v":"xb"}`},
+		{`^(?<v>[x[^0-9]]+)$`, "x5", ``},
+		{`^(?<v>[a-z&&[^aeiou]]+)$`, "bcd", `{"v":"bcd"}`},
+		{`^(?<v>[a-z&&[^aeiou]]+)$`, "bad", ``},
+		{`^(?<v>[^a-z&&[^aeiou]]+)$`, "a1E", `{"v":"a1E"}`},
+		{`^(?<v>[^a-z&&[^aeiou]]+)$`, "ab", ``},
+		{`^(?<v>[[:digit:][x]]+)$`, "1x2", `{"v":"1x2"}`},
+		// plain classes are unchanged
+		{`^(?<v>[\]a-]+)$`, "]-a", `{"v":"]-a"}`},
+	} {
+		grokCase(t, c.pattern, c.in, c.want)
+	}
+
+	apache := `%{IPORHOST:clientip}·%{USER:ident}·%{USER:auth}·[%{HTTPDATE:timestamp}]·"%{WORD:verb}·%{DATA:request}·HTTP/%{NUMBER:httpversion}"·%{NUMBER:response:int}·(?:-|%{NUMBER:bytes:int})·%{QS:referrer}·%{QS:agent}`
+	// The grok crate Tremor used has no type conversions: `:int` is part
+	// of the key. The real log line (spaces, a bracketed date) does not match, in
+	// Tremor either: the separators are U+00B7 and the bracket is one
+	// character.
+	grokCase(t, apache, `127.0.0.1 - - [19/Jun/1998:22:00:01 +0000] "GET /x HTTP/1.0" 200 47408 "-" "-"`, ``)
+	grokCase(t, apache, `127.0.0.1·-·-·[19/Jun/1998:22:00:01 +0000]·"GET·/x·HTTP/1.0"·200·47408·"-"·"-"`, ``)
+	grokCase(t, apache, `127.0.0.1·-·-·J·"GET·/x·HTTP/1.0"·200·47408·"-"·"-"`,
+		`{"clientip":"127.0.0.1","ident":"-","auth":"-","verb":"GET","request":"/x","httpversion":"1.0","response:int":"200","bytes:int":"47408","referrer":"\"-\"","agent":"\"-\""}`)
+}
