@@ -162,3 +162,54 @@ mapping:
 		t.Errorf("out: got %q, want %q", got, want)
 	}
 }
+
+// TestBlackholeStopsTheEngine: a blackhole with stop_after_secs stops the
+// engine after measuring (Tremor's benchmarks end so), through the SDK's
+// blackhole, not the runtime's old one that only discarded.
+func TestBlackholeStopsTheEngine(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "all.yaml")
+	if err := os.WriteFile(cfg, []byte(`
+onramp:
+  - id: tick
+    type: metronome
+    config: {interval: 10}
+offramp:
+  - id: bh
+    type: blackhole
+    config: {warmup_secs: 0, stop_after_secs: 1, significant_figures: 2}
+binding:
+  - id: b
+    links:
+      "/onramp/tick/{instance}/out": ["/pipeline/p/{instance}/in"]
+      "/pipeline/p/{instance}/out": ["/offramp/bh/{instance}/in"]
+mapping:
+  /binding/b/01: {instance: "01"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trickle := filepath.Join(dir, "p.trickle")
+	if err := os.WriteFile(trickle, []byte("select event from in into out;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dep, err := config.Load([]string{cfg, trickle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	rt, err := Build(dep, Options{DataDir: filepath.Join(dir, "data"), ShutdownTimeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- rt.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("stop_after_secs: 1 did not stop the engine in 60 s\n%s", logs.String())
+	}
+}

@@ -43,8 +43,9 @@ type sdkSink struct {
 
 // sdkFirst are types whose SDK version replaces the runtime's own already
 // (stdout and stderr: `prefix` and `raw`, which Tremor's integration
-// deployments use).
-var sdkFirst = map[string]bool{"stdout": true, "stderr": true}
+// deployments use; blackhole: the report and stop_after_secs, which
+// Tremor's benchmarks need to end).
+var sdkFirst = map[string]bool{"stdout": true, "stderr": true, "blackhole": true}
 
 // viaSDK says whether an onramp (or offramp) of this type, linked or not,
 // runs through the SDK: the runtime's own connectors do not know the type,
