@@ -9,6 +9,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -314,11 +315,17 @@ func TestTutorialFilesRunUnchanged(t *testing.T) {
 	cmd := exec.Command(temblorBin, "server", "run", "--data-dir", dir,
 		"-f", "../examples/tutorial/etc/tremor/config/", "-f", "../examples/tutorial/listener/")
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var mu sync.Mutex
+	cmd.Stdout, cmd.Stderr = lockedWriter{&mu, &out}, lockedWriter{&mu, &errb}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3500 * time.Millisecond)
+	// The metronome ticks every second: wait for three events on stdout.
+	waitFor(t, 60*time.Second, "three events on stdout", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Count(out.String(), "\n") >= 3
+	})
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("temblor: %v\n%s", err, errb.String())
