@@ -27,10 +27,10 @@ type Outcome struct {
 	IDs    event.IDs
 	Fail   bool
 	Reason string // of the first fail
-	// Origin is where the IDs began to be tracked (the pipeline's input,
-	// or the position of the operator that emitted them): the outcome
-	// travels upstream from there.
-	Origin int
+	// From is the position given with the answer that completed the IDs
+	// (where a sink's answer entered, the operator that answered, the
+	// place whose routing ended): the outcome travels upstream from there.
+	From int
 }
 
 type key struct {
@@ -42,13 +42,12 @@ type key struct {
 type entry struct {
 	start, end uint64
 	pending    int32
-	origin     int32
 	failed     bool
 	reason     string
 }
 
 func (e *entry) same(o *entry) bool {
-	return e.pending == o.pending && e.origin == o.origin && e.failed == o.failed && e.reason == o.reason
+	return e.pending == o.pending && e.failed == o.failed && e.reason == o.reason
 }
 
 // Tracker holds what is owed, per source and stream, as sorted runs.
@@ -72,8 +71,8 @@ const (
 )
 
 // Hold takes one hold on every ID in ids (the event is being routed, or
-// an operator keeps it); IDs not tracked yet begin to be, from origin.
-func (t *Tracker) Hold(ids event.IDs, origin int) { t.each(ids, opHold, "", int32(origin), nil) }
+// an operator keeps it); IDs not tracked yet begin to be.
+func (t *Tracker) Hold(ids event.IDs) { t.each(ids, opHold, "", 0, nil) }
 
 // Owe counts one more answer owed for the tracked IDs in ids (the event
 // was sent to an output, or accepted by an operator that answers). IDs
@@ -82,18 +81,19 @@ func (t *Tracker) Owe(ids event.IDs) { t.each(ids, opOwe, "", 0, nil) }
 
 // Release drops one hold or one owed answer of the tracked IDs in ids,
 // as an ack does: the routing ended, an operator passed its hold on, or
-// an output or operator will not answer after all.
-func (t *Tracker) Release(ids event.IDs) { t.each(ids, opRelease, "", 0, nil) }
+// an output or operator will not answer after all. What it completes goes
+// upstream from position from.
+func (t *Tracker) Release(ids event.IDs, from int) { t.each(ids, opRelease, "", int32(from), nil) }
 
-// Answer counts one answer for ids: an ack, or a fail (with its reason).
-// It returns the IDs that are not tracked here, which the caller passes
-// upstream as they are.
-func (t *Tracker) Answer(ids event.IDs, fail bool, reason string) (untracked event.IDs) {
+// Answer counts one answer for ids, given at position from: an ack, or a
+// fail (with its reason). It returns the IDs that are not tracked here,
+// which the caller passes upstream as they are.
+func (t *Tracker) Answer(ids event.IDs, fail bool, reason string, from int) (untracked event.IDs) {
 	o := opRelease
 	if fail {
 		o = opFail
 	}
-	t.each(ids, o, reason, 0, &untracked)
+	t.each(ids, o, reason, int32(from), &untracked)
 	return untracked
 }
 
@@ -147,16 +147,16 @@ func search(es []entry, seq uint64) int {
 	return lo
 }
 
-func (t *Tracker) each(ids event.IDs, o op, reason string, origin int32, untracked *event.IDs) {
+func (t *Tracker) each(ids event.IDs, o op, reason string, from int32, untracked *event.IDs) {
 	first := len(t.done)
 	for i := range ids.Len() {
-		t.apply(ids.At(i), o, reason, origin, untracked)
+		t.apply(ids.At(i), o, reason, from, untracked)
 	}
 	t.mergeDone(first)
 }
 
 // apply runs o over the IDs of r.
-func (t *Tracker) apply(r event.Range, o op, reason string, origin int32, untracked *event.IDs) {
+func (t *Tracker) apply(r event.Range, o op, reason string, from int32, untracked *event.IDs) {
 	k := key{r.Source, r.Stream}
 	es := t.streams[k]
 	i := search(es, r.Start)
@@ -203,7 +203,7 @@ func (t *Tracker) apply(r event.Range, o op, reason string, origin int32, untrac
 		}
 		switch o {
 		case opHold:
-			es = slices.Insert(es, i, entry{start: pos, end: gapEnd, pending: 1, origin: origin})
+			es = slices.Insert(es, i, entry{start: pos, end: gapEnd, pending: 1})
 			i++
 		case opRelease, opFail:
 			if untracked != nil {
@@ -215,7 +215,7 @@ func (t *Tracker) apply(r event.Range, o op, reason string, origin int32, untrac
 		}
 		pos = gapEnd + 1
 	}
-	es = t.settle(k, es, max(lo-1, 0), min(i+1, len(es)))
+	es = t.settle(k, es, max(lo-1, 0), min(i+1, len(es)), from)
 	if len(es) == 0 {
 		delete(t.streams, k)
 	} else {
@@ -225,12 +225,12 @@ func (t *Tracker) apply(r event.Range, o op, reason string, origin int32, untrac
 
 // settle completes the runs in es[lo:hi] owed nothing more and merges
 // neighbours that are owed the same.
-func (t *Tracker) settle(k key, es []entry, lo, hi int) []entry {
+func (t *Tracker) settle(k key, es []entry, lo, hi int, from int32) []entry {
 	w := lo
 	for j := lo; j < hi; j++ {
 		e := es[j]
 		if e.pending <= 0 {
-			t.complete(k, e)
+			t.complete(k, e, from)
 			continue
 		}
 		if w > lo && es[w-1].end+1 == e.start && es[w-1].same(&e) {
@@ -249,9 +249,9 @@ func (t *Tracker) settle(k key, es []entry, lo, hi int) []entry {
 }
 
 // complete records that run e of stream k is owed nothing more.
-func (t *Tracker) complete(k key, e entry) {
+func (t *Tracker) complete(k key, e entry, from int32) {
 	r := event.Range{Source: k.src, Stream: k.stream, Start: e.start, End: e.end}
-	t.done = append(t.done, Outcome{IDs: event.Of(r), Fail: e.failed, Reason: e.reason, Origin: int(e.origin)})
+	t.done = append(t.done, Outcome{IDs: event.Of(r), Fail: e.failed, Reason: e.reason, From: int(from)})
 }
 
 // mergeDone joins the outcomes completed by one operation (from index
@@ -266,7 +266,7 @@ func (t *Tracker) mergeDone(first int) {
 	for _, o := range d {
 		merged := false
 		for j := 0; j < w; j++ {
-			if d[j].Fail == o.Fail && d[j].Reason == o.Reason && d[j].Origin == o.Origin {
+			if d[j].Fail == o.Fail && d[j].Reason == o.Reason && d[j].From == o.From {
 				d[j].IDs.AddAll(o.IDs)
 				merged = true
 				break

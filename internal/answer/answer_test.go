@@ -17,9 +17,9 @@ func rng(src event.SourceID, start, end uint64) event.Range {
 func take(t *Tracker) []string {
 	var out []string
 	for _, o := range t.Take(nil) {
-		s := fmt.Sprintf("ack %s @%d", o.IDs, o.Origin)
+		s := fmt.Sprintf("ack %s @%d", o.IDs, o.From)
 		if o.Fail {
-			s = fmt.Sprintf("fail %s @%d (%s)", o.IDs, o.Origin, o.Reason)
+			s = fmt.Sprintf("fail %s @%d (%s)", o.IDs, o.From, o.Reason)
 		}
 		out = append(out, s)
 	}
@@ -39,14 +39,14 @@ func expect(t *testing.T, tr *Tracker, want ...string) {
 func TestBatchIsOneRun(t *testing.T) {
 	tr := New()
 	b := event.Of(rng(1, 0, 999))
-	tr.Hold(b, 5)
+	tr.Hold(b)
 	tr.Owe(b) // sent to a sink
 	if tr.Len() != 1 {
 		t.Fatalf("%d runs", tr.Len())
 	}
-	tr.Release(b) // routing ended
+	tr.Release(b, 5) // routing ended
 	expect(t, tr)
-	if u := tr.Answer(b, false, ""); !u.IsZero() {
+	if u := tr.Answer(b, false, "", 5); !u.IsZero() {
 		t.Fatalf("untracked %s", u)
 	}
 	expect(t, tr, "ack 1:0:0-999 @5")
@@ -60,28 +60,28 @@ func TestBatchIsOneRun(t *testing.T) {
 func TestFilteredEventsAckAtRoutingEnd(t *testing.T) {
 	tr := New()
 	b := event.Of(rng(1, 0, 9))
-	tr.Hold(b, 3)
+	tr.Hold(b)
 	sent := event.Of(rng(1, 0, 4), rng(1, 6, 9))
 	tr.Owe(sent)
-	tr.Release(b)
+	tr.Release(b, 3)
 	expect(t, tr, "ack 1:0:5 @3")
-	tr.Answer(event.Of(rng(1, 0, 2)), false, "")
-	expect(t, tr, "ack 1:0:0-2 @3")
-	tr.Answer(event.Of(rng(1, 3, 4), rng(1, 6, 9)), true, "peer gone")
-	expect(t, tr, "fail 1:0:3-4,1:0:6-9 @3 (peer gone)")
+	tr.Answer(event.Of(rng(1, 0, 2)), false, "", 7)
+	expect(t, tr, "ack 1:0:0-2 @7")
+	tr.Answer(event.Of(rng(1, 3, 4), rng(1, 6, 9)), true, "peer gone", 7)
+	expect(t, tr, "fail 1:0:3-4,1:0:6-9 @7 (peer gone)")
 }
 
 // Fan-out: one sink's ack does not hide another's fail.
 func TestFanOutFailWins(t *testing.T) {
 	tr := New()
 	ev := event.One(1, 0, 7)
-	tr.Hold(ev, 2)
+	tr.Hold(ev)
 	tr.Owe(ev)
 	tr.Owe(ev)
-	tr.Release(ev)
-	tr.Answer(ev, true, "sink b down")
+	tr.Release(ev, 2)
+	tr.Answer(ev, true, "sink b down", 2)
 	expect(t, tr)
-	tr.Answer(ev, false, "")
+	tr.Answer(ev, false, "", 2)
 	expect(t, tr, "fail 1:0:7 @2 (sink b down)")
 }
 
@@ -93,9 +93,9 @@ func TestThreeSourceBatchAckedToAll(t *testing.T) {
 	a, b, c := event.SourceID(1), event.SourceID(2), event.SourceID(3)
 	in := []event.IDs{event.One(a, 0, 1), event.One(b, 0, 1), event.One(a, 0, 2), event.One(c, 4, 9)}
 	for _, ids := range in {
-		tr.Hold(ids, 10) // routed from the input
-		tr.Hold(ids, 10) // the batch operator keeps it
-		tr.Release(ids)  // routing ends
+		tr.Hold(ids)        // routed from the input
+		tr.Hold(ids)        // the batch operator keeps it
+		tr.Release(ids, 10) // routing ends
 	}
 	expect(t, tr) // nothing is answered while the batch is held
 	var batch event.IDs
@@ -105,15 +105,15 @@ func TestThreeSourceBatchAckedToAll(t *testing.T) {
 	if batch.Len() != 4 || batch.String() != "1:0:1,2:0:1,1:0:2,3:4:9" {
 		t.Fatalf("batch IDs %s", batch)
 	}
-	tr.Hold(batch, 4) // the batch event is emitted: already tracked, keeps origin 10
-	tr.Release(batch) // the operator passes its hold on to the batch event
-	tr.Owe(batch)     // sent to the sink
-	tr.Release(batch) // routing ends
+	tr.Hold(batch)       // the batch event is emitted: already tracked
+	tr.Release(batch, 4) // the operator passes its hold on to the batch event
+	tr.Owe(batch)        // sent to the sink
+	tr.Release(batch, 4) // routing ends
 	expect(t, tr)
-	tr.Answer(batch, false, "")
+	tr.Answer(batch, false, "", 10)
 	got := tr.Take(nil)
-	if len(got) != 1 || got[0].Fail || got[0].Origin != 10 {
-		t.Fatalf("want one ack from the input, got %+v", got)
+	if len(got) != 1 || got[0].Fail || got[0].From != 10 {
+		t.Fatalf("want one ack from where the sink answered, got %+v", got)
 	}
 	for _, src := range []event.SourceID{a, b, c} {
 		own, _ := got[0].IDs.Split(src)
@@ -128,10 +128,10 @@ func TestThreeSourceBatchAckedToAll(t *testing.T) {
 
 func TestAnswerOfUntrackedPassesThrough(t *testing.T) {
 	tr := New()
-	tr.Hold(event.Of(rng(1, 5, 9)), 1)
+	tr.Hold(event.Of(rng(1, 5, 9)))
 	tr.Owe(event.Of(rng(1, 5, 9)))
-	tr.Release(event.Of(rng(1, 5, 9)))
-	u := tr.Answer(event.Of(rng(1, 0, 12), rng(2, 1, 1)), false, "")
+	tr.Release(event.Of(rng(1, 5, 9)), 1)
+	u := tr.Answer(event.Of(rng(1, 0, 12), rng(2, 1, 1)), false, "", 1)
 	if u.String() != "1:0:0-4,1:0:10-12,2:0:1" {
 		t.Errorf("untracked %s", u)
 	}
@@ -144,9 +144,9 @@ func TestAnswerOfUntrackedPassesThrough(t *testing.T) {
 func TestMarkFailed(t *testing.T) {
 	tr := New()
 	ev := event.One(1, 0, 3)
-	tr.Hold(ev, 0)
+	tr.Hold(ev)
 	tr.MarkFailed(ev, "operator error")
-	tr.Release(ev)
+	tr.Release(ev, 0)
 	expect(t, tr, "fail 1:0:3 @0 (operator error)")
 }
 
@@ -154,14 +154,14 @@ func TestSingleEventsCoalesce(t *testing.T) {
 	tr := New()
 	for seq := uint64(0); seq < 1000; seq++ {
 		ev := event.One(9, 0, seq)
-		tr.Hold(ev, 0)
+		tr.Hold(ev)
 		tr.Owe(ev)
-		tr.Release(ev)
+		tr.Release(ev, 0)
 	}
 	if tr.Len() != 1 {
 		t.Fatalf("1,000 events owed the same are %d runs", tr.Len())
 	}
-	tr.Answer(event.Of(rng(9, 0, 999)), false, "")
+	tr.Answer(event.Of(rng(9, 0, 999)), false, "", 0)
 	expect(t, tr, "ack 9:0:0-999 @0")
 }
 
@@ -169,14 +169,14 @@ func TestAllocationsPerBatch(t *testing.T) {
 	tr := New()
 	b := event.Of(rng(1, 0, 999))
 	var buf [4]Outcome
-	tr.Hold(b, 1) // warm up the map and slices
-	tr.Release(b)
+	tr.Hold(b) // warm up the map and slices
+	tr.Release(b, 1)
 	tr.Take(buf[:0])
 	n := testing.AllocsPerRun(200, func() {
-		tr.Hold(b, 1)
+		tr.Hold(b)
 		tr.Owe(b)
-		tr.Release(b)
-		tr.Answer(b, false, "")
+		tr.Release(b, 1)
+		tr.Answer(b, false, "", 1)
 		if len(tr.Take(buf[:0])) != 1 {
 			panic("no outcome")
 		}
@@ -193,7 +193,6 @@ func TestTrackerMatchesModel(t *testing.T) {
 		pending int
 		failed  bool
 		reason  string
-		origin  int
 	}
 	rapid.Check(t, func(rt *rapid.T) {
 		tr := New()
@@ -221,22 +220,22 @@ func TestTrackerMatchesModel(t *testing.T) {
 		for range rapid.IntRange(1, 40).Draw(rt, "ops") {
 			ids := genIDs()
 			var wantDone []string
+			from := rapid.IntRange(0, 3).Draw(rt, "from")
 			finish := func(k [3]uint64, m *st) {
 				if m.pending <= 0 {
-					wantDone = append(wantDone, fmt.Sprintf("%v %v %q %d", k, m.failed, m.reason, m.origin))
+					wantDone = append(wantDone, fmt.Sprintf("%v %v %q %d", k, m.failed, m.reason, from))
 					delete(model, k)
 				}
 			}
 			var wantUntracked []string
 			switch rapid.IntRange(0, 4).Draw(rt, "op") {
 			case 0:
-				origin := rapid.IntRange(0, 3).Draw(rt, "origin")
-				tr.Hold(ids, origin)
+				tr.Hold(ids)
 				for _, k := range seqs(ids) {
 					if m := model[k]; m != nil {
 						m.pending++
 					} else {
-						model[k] = &st{pending: 1, origin: origin}
+						model[k] = &st{pending: 1}
 					}
 				}
 			case 1:
@@ -247,7 +246,7 @@ func TestTrackerMatchesModel(t *testing.T) {
 					}
 				}
 			case 2:
-				tr.Release(ids)
+				tr.Release(ids, from)
 				for _, k := range seqs(ids) {
 					if m := model[k]; m != nil {
 						m.pending--
@@ -257,7 +256,7 @@ func TestTrackerMatchesModel(t *testing.T) {
 			case 3:
 				fail := rapid.Bool().Draw(rt, "fail")
 				reason := rapid.SampledFrom([]string{"a", "b"}).Draw(rt, "reason")
-				u := tr.Answer(ids, fail, reason)
+				u := tr.Answer(ids, fail, reason, from)
 				for _, k := range seqs(u) {
 					wantUntracked = append(wantUntracked, fmt.Sprint(k))
 				}
@@ -288,7 +287,7 @@ func TestTrackerMatchesModel(t *testing.T) {
 			var gotDone []string
 			for _, o := range tr.Take(nil) {
 				for _, k := range seqs(o.IDs) {
-					gotDone = append(gotDone, fmt.Sprintf("%v %v %q %d", k, o.Fail, o.Reason, o.Origin))
+					gotDone = append(gotDone, fmt.Sprintf("%v %v %q %d", k, o.Fail, o.Reason, o.From))
 				}
 			}
 			sort.Strings(gotDone)

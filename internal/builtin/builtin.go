@@ -8,6 +8,8 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/codec"
 	// Pre- and postprocessors.
 	_ "github.com/temblor-dev/temblor/internal/processor"
+	// Operators.
+	_ "github.com/temblor-dev/temblor/internal/pipeline/op"
 
 	// Operators (and, through the pipeline and the language, windows
 	// and aggregates).

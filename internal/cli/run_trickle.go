@@ -87,9 +87,9 @@ func (c *RunCmd) runQuery(g *Globals) error {
 	go func() { done <- p.Run(ctx) }()
 	r := &runner{cmd: c, dec: dec, stderr: g.stderr}
 	r.query = func(data event.Value, ingest uint64) error {
-		ev := &event.Event{ID: event.NewEventID(runSource, 0, uint64(r.n)), IngestNS: ingest, Data: data, Meta: event.NewRecord(0)}
+		ev := &event.Event{ID: event.One(runSource, 0, uint64(r.n)), IngestNS: ingest, Data: data, Meta: event.NewRecord(0)}
 		r.n++
-		if err := p.Send(ctx, ev, nil); err != nil {
+		if err := p.Send(ctx, event.BatchOf(ev), nil); err != nil {
 			return &exitError{code: 1, msg: fmt.Sprintf("temblor run: %v", err)}
 		}
 		return p.Sync(ctx)
@@ -134,15 +134,18 @@ type runOutput struct {
 
 func (o *runOutput) Name() string { return "temblor run output " + o.port }
 
-func (o *runOutput) Send(_ context.Context, ev *event.Event, _ pipeline.Upstream) error {
+func (o *runOutput) Send(_ context.Context, b *event.Batch, _ pipeline.Upstream) error {
 	w := o.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if o.port == "err" {
-		w.failed++
-	}
-	for _, v := range ev.BatchValues() {
-		w.write(o.port, v, ev.IngestNS)
+	for i := range b.Events {
+		ev := &b.Events[i]
+		if o.port == "err" {
+			w.failed++
+		}
+		for _, v := range ev.BatchValues() {
+			w.write(o.port, v, ev.IngestNS)
+		}
 	}
 	return nil
 }

@@ -20,10 +20,8 @@ import (
 	"github.com/temblor-dev/temblor/internal/pipeline/op"
 	"github.com/temblor-dev/temblor/internal/runtime"
 
-	// Register the connectors, codecs and processors.
-	_ "github.com/temblor-dev/temblor/internal/codec"
-	_ "github.com/temblor-dev/temblor/internal/connector"
-	_ "github.com/temblor-dev/temblor/internal/processor"
+	// Every built-in component.
+	_ "github.com/temblor-dev/temblor/internal/builtin"
 )
 
 // DefaultDataDir is where persistent state lives unless --data-dir says
@@ -38,6 +36,7 @@ type ServerRunCmd struct {
 	DataDir         string        `help:"Directory for persistent state (WALs without a dir of their own); created if missing. Default: ${default_data_dir} in the working directory." default:"${default_data_dir}" env:"TEMBLOR_DATA_DIR" placeholder:"DIR"`
 	ShutdownTimeout time.Duration `help:"How long a graceful shutdown may take before in-flight work is failed (it stays in the WAL)." default:"10s"`
 	Validate        bool          `help:"Load and check everything (artefacts, pipelines, links, connector configs), print a summary and exit without running."`
+	Strict          bool          `help:"Refuse connector config fields the connector does not know (by default they are warnings and ignored, as Tremor ignored them)."`
 	ModulePath      []string      `help:"Directories where 'use' in a pipeline finds modules, before $TREMOR_PATH and the standard library (repeatable)." placeholder:"DIR"`
 	MetricsAddr     string        `help:"Serve Prometheus metrics at http://ADDR/metrics (PORT or :PORT listens on 127.0.0.1; give a host to listen elsewhere). Off unless given." env:"TEMBLOR_METRICS_ADDR" placeholder:"ADDR"`
 }
@@ -82,7 +81,7 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	op.RegisterMetrics(reg)
 	pipeline.RegisterMetrics(reg)
-	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout, Validate: c.Validate, ModulePath: c.ModulePath})
+	rt, err := runtime.Build(dep, runtime.Options{DataDir: dataDir, Logger: g.logger, Registry: reg, ShutdownTimeout: c.ShutdownTimeout, Validate: c.Validate, ModulePath: c.ModulePath, StrictConfig: c.Strict})
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
@@ -106,11 +105,12 @@ func (c *ServerRunCmd) Run(g *Globals) error {
 		}()
 	}
 
-	if err := rt.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		var es *runtime.ExitStatus
-		if errors.As(err, &es) {
-			return &exitError{code: es.Code, msg: "temblor: " + es.Error()}
-		}
+	err = rt.Run(ctx)
+	var ee *runtime.ExitError
+	if errors.As(err, &ee) {
+		return &exitError{code: ee.Code, msg: "temblor: " + ee.Error()}
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil

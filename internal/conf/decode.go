@@ -114,7 +114,8 @@ func (d *decoder) structure(n *Node, v reflect.Value, fields []*Field, path stri
 	for _, f := range fields {
 		byName[f.Name] = f
 	}
-	seen := map[string]diag.Span{}
+	// A key given twice takes its last value; the config loader reports
+	// duplicate YAML keys (with both places) for whole files.
 	given := map[string]bool{}
 	for _, e := range n.Entries {
 		f, ok := byName[e.Key]
@@ -122,12 +123,6 @@ func (d *decoder) structure(n *Node, v reflect.Value, fields []*Field, path stri
 			d.unknown(n, e, fields, path)
 			continue
 		}
-		if first, dup := seen[e.Key]; dup && n.flavor() == YAML {
-			d.report(diag.Error, n.Src, e.KeySpan, "remove one of them",
-				"%s %s is given twice (first at line %d)", d.o.Noun, quoted(join(path, e.Key)), first.Start.Line)
-			continue
-		}
-		seen[e.Key] = e.KeySpan
 		given[e.Key] = true
 		d.value(e.Value, v.FieldByIndex(f.index), f, join(path, e.Key))
 	}
@@ -345,8 +340,8 @@ func (d *decoder) value(n *Node, v reflect.Value, f *Field, path string) {
 			d.wrongType(n, v.Type(), path)
 			return
 		}
-		if math.IsNaN(x) {
-			d.errorf(n, "", "%s must be a number, got NaN", quoted(path))
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			d.errorf(n, "", "%s must be a number, got %s", quoted(path), n.Describe())
 			return
 		}
 		if d.inRange(n, f, x, path) {

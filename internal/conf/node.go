@@ -182,6 +182,10 @@ func scalarFromYAML(n *Node, y *yaml.Node) {
 			n.Kind, n.Value = Float, f
 			return
 		}
+		if f, err := strconv.ParseFloat(strings.ReplaceAll(y.Value, "_", ""), 64); err == nil || math.IsInf(f, 0) {
+			n.Kind, n.Value = Float, f // beyond float64: ±Inf, refused by number fields
+			return
+		}
 		n.Kind, n.Value = String, y.Value
 	case "!!binary":
 		var b []byte

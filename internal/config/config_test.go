@@ -2,13 +2,13 @@ package config
 
 import (
 	"fmt"
+	_ "github.com/temblor-dev/temblor/internal/builtin"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 )
 
 func TestParsePortURL(t *testing.T) {
@@ -52,65 +52,6 @@ func TestSubstitute(t *testing.T) {
 	}
 }
 
-type sectionTarget struct {
-	Interval uint64            `yaml:"interval"`
-	URL      string            `yaml:"url"`
-	Ratio    float64           `yaml:"ratio"`
-	Tags     []string          `yaml:"tags"`
-	Headers  map[string]string `yaml:"headers"`
-	Port     *uint16           `yaml:"port"`
-	Big      int64             `yaml:"big"`
-}
-
-func section(t *testing.T, src string) *Section {
-	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
-		t.Fatal(err)
-	}
-	return &Section{file: "f.yaml", node: doc.Content[0], what: "onramp `x` config"}
-}
-
-func TestSectionDecode(t *testing.T) {
-	var v sectionTarget
-	s := section(t, "interval: 1000\nurl: ws://h/\nratio: 2\ntags: [a, b]\nheaders: {k: v}\nport: 0\nbig: 1600860720749137000\n")
-	if err := s.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	if v.Interval != 1000 || v.Ratio != 2 || len(v.Tags) != 2 || v.Headers["k"] != "v" || v.Port == nil || *v.Port != 0 || v.Big != 1600860720749137000 {
-		t.Fatalf("%+v", v)
-	}
-	errs := map[string]string{
-		"intervall: 5\n":        "f.yaml:1:1: onramp `x` config: unknown field `intervall` in the section\n  hint: did you mean `interval`?",
-		"interval: fast\n":      "f.yaml:1:11: onramp `x` config: `interval` must be a non-negative integer, got the string \"fast\"",
-		"interval: -1\n":        "must be a non-negative integer",
-		"port: 70000\n":         "`port` is too large",
-		"tags: a\n":             "`tags` must be a list",
-		"headers: [1]\n":        "`headers` must be a mapping",
-		"url: [x]\n":            "`url` must be a string, got a list",
-		"- not a mapping\n":     "the section must be a mapping",
-		"ratio: 1e999\n":        "`ratio` must be a number",
-		"interval: 1\nurl: 2\n": "",
-	}
-	for src, want := range errs {
-		var v sectionTarget
-		err := section(t, src).Decode(&v)
-		if want == "" {
-			if err != nil {
-				t.Errorf("%q: %v", src, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q:\n got %v\nwant %q", src, err, want)
-		}
-	}
-	var nilSection *Section
-	if err := nilSection.Decode(&v); err != nil {
-		t.Fatalf("absent section: %v", err)
-	}
-}
-
 func TestCollect(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"a.yaml", "b.trickle", "c.txt"} {
@@ -145,11 +86,8 @@ func TestLoadTutorial(t *testing.T) {
 		len(dep.Bindings) != 1 || len(dep.Bindings[0].Links) != 2 || len(dep.Mappings) != 1 || dep.Mappings[0].Instance != "01" {
 		t.Fatalf("%+v", dep)
 	}
-	var c struct {
-		Interval uint64 `yaml:"interval"`
-	}
-	if err := dep.Onramps[0].Config.Decode(&c); err != nil || c.Interval != 1000 {
-		t.Fatalf("%v %v", c, err)
+	if n, ok := dep.Onramps[0].Config.Get("interval"); !ok || n.Value != int64(1000) {
+		t.Fatalf("config interval: %+v", n)
 	}
 }
 

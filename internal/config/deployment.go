@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/temblor-dev/temblor/internal/conf"
 )
 
 // Deployment is everything loaded from the files given to `server run`.
@@ -25,8 +27,12 @@ type Artefact struct {
 	Postprocessors   []string          // onramps: for replies of linked ones
 	Linked           bool
 	MetricsIntervalS uint64
-	Config           *Section
-	Pos              Pos
+	// Config is the `config:` section (nil when absent), decoded by the
+	// connector's spec when it is built; Owner is the artefact, where a
+	// problem with an absent section is reported.
+	Config *conf.Node
+	Owner  conf.Where
+	Pos    Pos
 }
 
 // Onramp is a Tremor 0.11 onramp artefact.

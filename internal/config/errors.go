@@ -2,8 +2,8 @@ package config
 
 import (
 	"fmt"
-	"sort"
-	"strings"
+
+	"github.com/temblor-dev/temblor/internal/diag"
 )
 
 // Pos is a place in a file; Line and Col start at 1 (0 when unknown).
@@ -22,42 +22,19 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
-// Error is one problem in a deployment, with where it is and what to do.
-type Error struct {
-	Pos  Pos
-	Msg  string
-	Hint string
-}
-
-func (e *Error) Error() string {
-	s := e.Pos.String() + ": " + e.Msg
-	if e.Hint != "" {
-		s += "\n  hint: " + e.Hint
+// Span is the position as a diagnostic span (one character).
+func (p Pos) Span() diag.Span {
+	if p.Line == 0 {
+		return diag.Span{}
 	}
-	return s
-}
-
-// Errors is every problem found, sorted by position.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	parts := make([]string, len(es))
-	for i, e := range es {
-		parts[i] = e.Error()
+	if p.Col == 0 {
+		return diag.Span{Start: diag.Pos{Line: p.Line}, End: diag.Pos{Line: p.Line}}
 	}
-	return strings.Join(parts, "\n")
+	return diag.At(p.Line, p.Col)
 }
 
-func (es Errors) sorted() Errors {
-	sort.SliceStable(es, func(i, j int) bool {
-		a, b := es[i].Pos, es[j].Pos
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
-	return es
+// Diag is a problem at p: the one diagnostic type every part of temblor
+// reports through (printed as `file:line:col: msg` and the hint).
+func (p Pos) Diag(msg, hint string) *diag.Diagnostic {
+	return &diag.Diagnostic{File: p.File, Span: p.Span(), Msg: msg, Hint: hint}
 }

@@ -15,11 +15,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/component"
-	"github.com/temblor-dev/temblor/internal/connector"
-	"github.com/temblor-dev/temblor/internal/processor"
-	"github.com/temblor-dev/temblor/internal/registry"
+	"github.com/temblor-dev/temblor/internal/conf"
+	"github.com/temblor-dev/temblor/internal/diag"
 )
 
 var artefactExts = []string{".yaml", ".yml", ".trickle"}
@@ -104,7 +102,7 @@ func hasArtefactExt(f string) bool {
 	return false
 }
 
-// Load reads and validates every file. The error, if any, is an Errors
+// Load reads and validates every file. The error, if any, is a diag.List
 // holding every problem found.
 func Load(files []string) (*Deployment, error) {
 	l := &loader{dep: &Deployment{}, onramps: map[string]*Onramp{}, offramps: map[string]*Offramp{},
@@ -119,7 +117,8 @@ func Load(files []string) (*Deployment, error) {
 	l.builtins()
 	l.validate()
 	if len(l.errs) > 0 {
-		return nil, l.errs.sorted()
+		l.errs.Sort()
+		return nil, l.errs
 	}
 	return l.dep, nil
 }
@@ -147,7 +146,6 @@ func (l *loader) builtins() {
 			continue
 		}
 		o := &Offramp{Artefact: Artefact{ID: id, Type: typ, Pos: Pos{File: "<" + id + ">"}}}
-		o.Config = &Section{owner: o.Pos, what: "offramp `" + id + "` config"}
 		l.offramps[id] = o
 		l.dep.Offramps = append(l.dep.Offramps, o)
 	}
@@ -155,7 +153,7 @@ func (l *loader) builtins() {
 
 type loader struct {
 	dep       *Deployment
-	errs      Errors
+	errs      diag.List
 	onramps   map[string]*Onramp
 	offramps  map[string]*Offramp
 	bindings  map[string]*Binding
@@ -168,8 +166,8 @@ func (l *loader) add(d *decoder) { l.errs = append(l.errs, d.errs...); d.errs = 
 func (l *loader) addPipeline(f string) {
 	id := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 	if prev, dup := l.pipelines[id]; dup {
-		l.errs = append(l.errs, &Error{Pos: Pos{File: f}, Msg: fmt.Sprintf("pipeline id `%s` is taken by %s (a pipeline's id is its file's stem)", id, prev.File),
-			Hint: "rename one of the files"})
+		l.errs = append(l.errs, Pos{File: f}.Diag(fmt.Sprintf("pipeline id `%s` is taken by %s (a pipeline's id is its file's stem)", id, prev.File),
+			"rename one of the files"))
 		return
 	}
 	p := &Pipeline{ID: id, File: f}
@@ -219,7 +217,7 @@ func yamlValid(src []byte) bool {
 func (l *loader) loadFile(f string) {
 	src, err := os.ReadFile(f)
 	if err != nil {
-		l.errs = append(l.errs, &Error{Pos: Pos{File: f}, Msg: err.Error()})
+		l.errs = append(l.errs, Pos{File: f}.Diag(err.Error(), ""))
 		return
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
@@ -249,13 +247,13 @@ func (l *loader) loadFile(f string) {
 			} else {
 				msg = strings.TrimPrefix(msg, "yaml: ")
 			}
-			l.errs = append(l.errs, &Error{Pos: pos, Msg: "invalid YAML: " + msg, Hint: "check indentation and quoting around that line"})
+			l.errs = append(l.errs, pos.Diag("invalid YAML: "+msg, "check indentation and quoting around that line").WithSrc(src))
 			return
 		}
 		if len(doc.Content) == 0 {
 			continue
 		}
-		d := &decoder{file: f}
+		d := &decoder{file: f, src: &conf.Source{File: f, Text: src}}
 		d.duplicateKeys(&doc, map[*yaml.Node]bool{})
 		l.loadDoc(d, resolve(doc.Content[0]))
 	}
@@ -388,19 +386,22 @@ func (l *loader) artefact(d *decoder, n *yaml.Node, kind string, lookup func(str
 	if ok := l.fields(d, n, kind, fs, "id", "type"); !ok || a.ID == "" {
 		return nil, false
 	}
-	a.Config = &Section{file: d.file, node: cfg, owner: a.Pos, what: fmt.Sprintf("%s `%s` config", kind, a.ID)}
+	if cfg != nil {
+		a.Config = conf.FromYAML(d.src, cfg)
+	}
+	a.Owner = conf.Where{Src: d.src, Span: a.Pos.Span()}
 	if err := lookup(a.Type); err != nil {
 		l.unknownName(d, n, "type", err)
 	}
 	l.checkCodec(d, n, a.Codec)
-	l.checkProcessors(d, n, processor.Pre, a.Preprocessors)
-	l.checkProcessors(d, n, processor.Post, a.Postprocessors)
+	l.checkProcessors(d, n, component.Preprocessor, a.Preprocessors)
+	l.checkProcessors(d, n, component.Postprocessor, a.Postprocessors)
 	return a, true
 }
 
 func (l *loader) onramp(d *decoder, n *yaml.Node) {
 	var errRequired bool
-	a, ok := l.artefact(d, n, "onramp", func(t string) error { return connectorType(component.Onramp, t) },
+	a, ok := l.artefact(d, n, "onramp", func(t string) error { _, err := component.Get(component.Onramp, t); return err },
 		field{"err_required", func(v *yaml.Node) { errRequired, _ = d.boolean(v, "err_required") }})
 	if !ok {
 		return
@@ -415,7 +416,7 @@ func (l *loader) onramp(d *decoder, n *yaml.Node) {
 }
 
 func (l *loader) offramp(d *decoder, n *yaml.Node) {
-	a, ok := l.artefact(d, n, "offramp", func(t string) error { return connectorType(component.Offramp, t) })
+	a, ok := l.artefact(d, n, "offramp", func(t string) error { _, err := component.Get(component.Offramp, t); return err })
 	if !ok {
 		return
 	}
@@ -428,42 +429,6 @@ func (l *loader) offramp(d *decoder, n *yaml.Node) {
 	l.dep.Offramps = append(l.dep.Offramps, o)
 }
 
-// connectorType checks an onramp or offramp type: one the runtime's own
-// connectors have, or one the connector SDK registered (the runtime runs
-// those through the SDK's runners).
-func connectorType(k component.Kind, typ string) error {
-	var err error
-	if k == component.Onramp {
-		_, err = connector.Sources.Get(typ)
-	} else {
-		_, err = connector.Sinks.Get(typ)
-	}
-	if err == nil {
-		return nil
-	}
-	if _, ok := component.Lookup(k, typ); ok {
-		_, err := component.Get(k, typ) // a spec that is not supported says what to use
-		return err
-	}
-	known := map[string]bool{}
-	for _, n := range component.Names(k) {
-		known[n] = true
-	}
-	var ue *registry.UnknownError
-	if errors.As(err, &ue) {
-		for _, n := range ue.Known {
-			known[n] = true
-		}
-		names := make([]string, 0, len(known))
-		for n := range known {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return &registry.UnknownError{Kind: ue.Kind, Name: typ, Known: names, Suggest: registry.Closest(typ, names)}
-	}
-	return err
-}
-
 // valueNode finds the value node of key in mapping n (n itself if absent).
 func valueNode(n *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -474,15 +439,19 @@ func valueNode(n *yaml.Node, key string) *yaml.Node {
 	return n
 }
 
+// unknownName reports a name the component registry does not have (with
+// the closest one and those it has), or one temblor knows but does not run
+// (with what to use instead), at the value of key.
 func (l *loader) unknownName(d *decoder, n *yaml.Node, key string, err error) {
-	var ue *registry.UnknownError
+	var ue *component.UnknownError
+	var ns *component.NotSupportedError
 	hint := ""
-	if errors.As(err, &ue) {
-		hint = "known: " + strings.Join(ue.Known, ", ")
-		if ue.Suggest != "" {
-			hint = fmt.Sprintf("did you mean `%s`? (%s)", ue.Suggest, hint)
-		}
-		err = fmt.Errorf("unknown %s `%s`", ue.Kind, ue.Name)
+	switch {
+	case errors.As(err, &ue):
+		hint = ue.Hint()
+		err = fmt.Errorf("unknown %s `%s`", ue.Kind.Noun(), ue.Name)
+	case errors.As(err, &ns):
+		hint = ns.Hint()
 	}
 	d.errorf(valueNode(n, key), hint, "%v", err)
 }
@@ -491,16 +460,16 @@ func (l *loader) checkCodec(d *decoder, n *yaml.Node, name string) {
 	if name == "" {
 		return
 	}
-	if _, err := codec.Registry.Get(name); err != nil {
+	if _, err := component.Get(component.Codec, name); err != nil {
 		l.unknownName(d, n, "codec", err)
 	}
 }
 
-func (l *loader) checkProcessors(d *decoder, n *yaml.Node, t *registry.Table[processor.Spec], names []string) {
+func (l *loader) checkProcessors(d *decoder, n *yaml.Node, kind component.Kind, names []string) {
 	for _, name := range names {
-		if _, err := t.Get(name); err != nil {
+		if _, err := component.Get(kind, name); err != nil {
 			key := "preprocessors"
-			if t == processor.Post {
+			if kind == component.Postprocessor {
 				key = "postprocessors"
 			}
 			l.unknownName(d, n, key, err)
@@ -524,14 +493,11 @@ func (l *loader) codecMap(d *decoder, n *yaml.Node, dst *map[string]string) {
 		if !ok {
 			continue
 		}
-		if _, err := codec.Registry.Get(name); err != nil {
-			var ue *registry.UnknownError
+		if _, err := component.Get(component.Codec, name); err != nil {
+			var ue *component.UnknownError
 			hint := ""
 			if errors.As(err, &ue) {
-				hint = "known: " + strings.Join(ue.Known, ", ")
-				if ue.Suggest != "" {
-					hint = fmt.Sprintf("did you mean `%s`? (%s)", ue.Suggest, hint)
-				}
+				hint = ue.Hint()
 			}
 			d.errorf(v, hint, "unknown codec `%s` in `codec_map`", name)
 		}
@@ -649,8 +615,8 @@ func (l *loader) validate() {
 	for _, m := range l.dep.Mappings {
 		b, ok := l.bindings[m.Binding]
 		if !ok {
-			l.errs = append(l.errs, &Error{Pos: m.Pos, Msg: fmt.Sprintf("mapping names binding `%s`, which was not loaded", m.Binding),
-				Hint: "loaded bindings: " + l.listBindings()})
+			l.errs = append(l.errs, m.Pos.Diag(fmt.Sprintf("mapping names binding `%s`, which was not loaded", m.Binding),
+				"loaded bindings: "+l.listBindings()))
 			continue
 		}
 		params := map[string]string{"instance": m.Instance}
@@ -660,7 +626,7 @@ func (l *loader) validate() {
 		for _, link := range b.Links {
 			for _, u := range append([]PortURL{link.From}, link.To...) {
 				if _, err := u.Substitute(params); err != nil {
-					l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: err.Error(), Hint: fmt.Sprintf("add it to the mapping at %s", m.Pos)})
+					l.errs = append(l.errs, u.Pos.Diag(err.Error(), fmt.Sprintf("add it to the mapping at %s", m.Pos)))
 				}
 			}
 		}
@@ -676,26 +642,26 @@ func (l *loader) checkLinkEnds(link Link) {
 	from := link.From
 	const flow = "links go onramp → pipeline → offramp (or pipeline → pipeline); with linked transports also pipeline → onramp `in` and offramp `out`/`err` → pipeline"
 	if from.Kind == "offramp" && from.Port != "out" && from.Port != "err" && !strings.Contains(from.Port, "{") {
-		l.errs = append(l.errs, &Error{Pos: from.Pos, Msg: fmt.Sprintf("a link cannot start at offramp port `%s` (%s)", from.Port, from.Raw),
-			Hint: "a linked offramp's responses leave by `out` and its errors by `err`; " + flow})
+		l.errs = append(l.errs, from.Pos.Diag(fmt.Sprintf("a link cannot start at offramp port `%s` (%s)", from.Port, from.Raw),
+			"a linked offramp's responses leave by `out` and its errors by `err`; "+flow))
 	}
 	l.checkExists(from)
 	for _, to := range link.To {
 		switch {
 		case to.Kind == "onramp" && from.Kind != "pipeline":
-			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("%s links straight to onramp %s", from.Raw, to.Raw),
-				Hint: "put a pipeline between them; " + flow})
+			l.errs = append(l.errs, to.Pos.Diag(fmt.Sprintf("%s links straight to onramp %s", from.Raw, to.Raw),
+				"put a pipeline between them; "+flow))
 		case to.Kind == "onramp" && to.Port != "in" && !strings.Contains(to.Port, "{"):
-			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("a link cannot end at onramp port `%s` (%s)", to.Port, to.Raw),
-				Hint: "a linked onramp takes the replies to its requests at `in`"})
+			l.errs = append(l.errs, to.Pos.Diag(fmt.Sprintf("a link cannot end at onramp port `%s` (%s)", to.Port, to.Raw),
+				"a linked onramp takes the replies to its requests at `in`"))
 		case to.Kind == "onramp":
 			if o, ok := l.onramps[to.ID]; ok && !o.Linked {
-				l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("a link ends at onramp %s, but onramp `%s` is not linked", to.Raw, to.ID),
-					Hint: fmt.Sprintf("set `linked: true` on onramp `%s` (%s) to send replies to its `in` port", to.ID, o.Pos)})
+				l.errs = append(l.errs, to.Pos.Diag(fmt.Sprintf("a link ends at onramp %s, but onramp `%s` is not linked", to.Raw, to.ID),
+					fmt.Sprintf("set `linked: true` on onramp `%s` (%s) to send replies to its `in` port", to.ID, o.Pos)))
 			}
 		case from.Kind == "onramp" && to.Kind == "offramp", from.Kind == "offramp" && to.Kind == "offramp":
-			l.errs = append(l.errs, &Error{Pos: to.Pos, Msg: fmt.Sprintf("%s %s links straight to offramp %s", from.Kind, from.Raw, to.Raw),
-				Hint: "put a pipeline between them, e.g. one holding `select event from in into out;`"})
+			l.errs = append(l.errs, to.Pos.Diag(fmt.Sprintf("%s %s links straight to offramp %s", from.Kind, from.Raw, to.Raw),
+				"put a pipeline between them, e.g. one holding `select event from in into out;`"))
 		}
 		l.checkExists(to)
 	}
@@ -711,8 +677,8 @@ func (l *loader) checkExists(u PortURL) {
 			ids = append(ids, fmt.Sprintf("`%s` (%s)", a.ID, a.Pos.File))
 			plain = append(plain, a.ID)
 		}
-		l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names %s `%s`, which was not loaded", kind, u.ID),
-			Hint: "loaded " + kind + "s: " + orNone(ids) + l.suggest(u.ID, plain)})
+		l.errs = append(l.errs, u.Pos.Diag(fmt.Sprintf("link names %s `%s`, which was not loaded", kind, u.ID),
+			"loaded "+kind+"s: "+orNone(ids)+l.suggest(u.ID, plain)))
 	}
 	switch u.Kind {
 	case "onramp":
@@ -745,13 +711,13 @@ func (l *loader) checkExists(u PortURL) {
 			} else {
 				hint += fmt.Sprintf(": load a file named %s.trickle, or link to one of the loaded pipelines", u.ID)
 			}
-			l.errs = append(l.errs, &Error{Pos: u.Pos, Msg: fmt.Sprintf("link names pipeline `%s`, but no pipeline `%s` was loaded", u.ID, u.ID), Hint: hint})
+			l.errs = append(l.errs, u.Pos.Diag(fmt.Sprintf("link names pipeline `%s`, but no pipeline `%s` was loaded", u.ID, u.ID), hint))
 		}
 	}
 }
 
 func (l *loader) suggest(id string, known []string) string {
-	if s := registry.Closest(id, known); s != "" {
+	if s := diag.Closest(id, known); s != "" {
 		return fmt.Sprintf("; did you mean `%s`?", s)
 	}
 	return ""

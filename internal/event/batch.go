@@ -30,10 +30,19 @@ func (b *Batch) TransactionalIDs() IDs {
 	var ids IDs
 	for i := range b.Events {
 		if ev := &b.Events[i]; ev.Transactional {
-			ids.Add(Range(ev.ID))
+			ids.AddAll(ev.ID)
 		}
 	}
 	return ids
+}
+
+// BatchOf is a batch of the given events (copied).
+func BatchOf(evs ...*Event) *Batch {
+	b := &Batch{Events: make([]Event, len(evs))}
+	for i, ev := range evs {
+		b.Events[i] = *ev
+	}
+	return b
 }
 
 // Clone is a deep copy of b.

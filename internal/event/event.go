@@ -16,33 +16,11 @@ var lastSourceID atomic.Uint64
 // NewSourceID allocates a process-unique SourceID (never 0).
 func NewSourceID() SourceID { return SourceID(lastSourceID.Add(1)) }
 
-// EventID identifies an event (or a batch of events) by the stream it came
-// from and the inclusive range of sequence numbers it covers.
-type EventID struct {
-	Source SourceID
-	Stream uint64
-	Start  uint64
-	End    uint64 // == Start for a single event
-}
-
-// NewEventID is the ID of a single event.
-func NewEventID(src SourceID, stream, seq uint64) EventID {
-	return EventID{Source: src, Stream: stream, Start: seq, End: seq}
-}
-
-// IsZero reports whether the ID was never assigned.
-func (id EventID) IsZero() bool { return id == EventID{} }
-
-func (id EventID) String() string {
-	if id.Start == id.End {
-		return fmt.Sprintf("%d:%d:%d", id.Source, id.Stream, id.Start)
-	}
-	return fmt.Sprintf("%d:%d:%d-%d", id.Source, id.Stream, id.Start, id.End)
-}
-
 // Event is the unit that flows from onramps through pipelines to offramps.
 type Event struct {
-	ID       EventID
+	// ID names the event, or every event it was made from (a batch, a
+	// window's aggregate): answering it answers all of them.
+	ID       IDs
 	IngestNS uint64 // nanoseconds since the Unix epoch when the onramp received it
 	Data     Value
 	// Meta is the event's metadata ($ in tremor-script): nil or a *Record.
@@ -86,6 +64,7 @@ func (e *Event) BatchValues() []Value {
 // Clone returns a deep copy of e.
 func (e *Event) Clone() *Event {
 	c := *e
+	c.ID = e.ID.Clone()
 	c.Data = DeepCopy(e.Data)
 	c.Meta = DeepCopy(e.Meta)
 	return &c
@@ -135,14 +114,11 @@ func (a Action) String() string {
 
 // Insight is a contraflow message: it travels against the data, from a sink
 // back through the operators on the event's path to its source. Ack and Fail
-// name an event ID; Trigger and Restore apply to everything upstream.
+// name the IDs they answer, as ranges (one insight acks a whole batch);
+// Trigger and Restore apply to everything upstream.
 type Insight struct {
 	Action Action
-	ID     EventID
-	// IDs, when set, names every event the ack or fail is for, as ranges
-	// (a batch, an aggregate); it replaces ID as the engine moves to
-	// batches.
-	IDs IDs
+	IDs    IDs
 	// Reason explains a Fail or Trigger for logs (e.g. "connection lost").
 	Reason string
 	// From names who raised a Trigger or Restore (a sink's or operator's
@@ -155,12 +131,20 @@ func (in Insight) String() string {
 	switch in.Action {
 	case ActAck, ActFail:
 		if in.Reason != "" {
-			return fmt.Sprintf("%s %s (%s)", in.Action, in.ID, in.Reason)
+			return fmt.Sprintf("%s %s (%s)", in.Action, in.IDs, in.Reason)
 		}
-		return fmt.Sprintf("%s %s", in.Action, in.ID)
+		return fmt.Sprintf("%s %s", in.Action, in.IDs)
 	}
 	if in.Reason != "" {
 		return fmt.Sprintf("%s (%s)", in.Action, in.Reason)
 	}
 	return in.Action.String()
+}
+
+// Upstream receives contraflow — acks and fails of the events it sent, and
+// circuit-breaker changes — from what it sends to: a source from the
+// pipelines it feeds, a pipeline from its outputs. Contraflow must never
+// block.
+type Upstream interface {
+	Contraflow(in Insight)
 }

@@ -2,6 +2,7 @@ package event
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,19 @@ type IDs struct {
 // One is the IDs of a single event.
 func One(src SourceID, stream, seq uint64) IDs {
 	return IDs{first: Range{Source: src, Stream: stream, Start: seq, End: seq}}
+}
+
+// First is the first range (the only one of a single event's IDs); a
+// comparable key for tests and maps.
+func (ids IDs) First() Range { return ids.first }
+
+// Clone returns ids with its extra ranges copied, so that adding to the
+// copy never shows in ids.
+func (ids IDs) Clone() IDs {
+	if len(ids.more) > 0 {
+		ids.more = append([]Range(nil), ids.more...)
+	}
+	return ids
 }
 
 // Of is the IDs of the given ranges.
@@ -138,6 +152,25 @@ func (ids IDs) HasSource(src SourceID) bool {
 		}
 	}
 	return false
+}
+
+// Events yields every event ids names, as a one-sequence Range each (for
+// operators that keep per-event state; an ack of a batch names it as one
+// range).
+func (ids IDs) Events() iter.Seq[Range] {
+	return func(yield func(Range) bool) {
+		for i := range ids.Len() {
+			r := ids.At(i)
+			for seq := r.Start; ; seq++ {
+				if !yield(Range{Source: r.Source, Stream: r.Stream, Start: seq, End: seq}) {
+					return
+				}
+				if seq == r.End {
+					break
+				}
+			}
+		}
+	}
 }
 
 // Split separates the ranges numbered by src from the others.

@@ -99,6 +99,7 @@ func (b *builder) addNode(n *node) {
 	if n.url == "" {
 		n.url = b.p.url + "/" + n.id
 	}
+	n.ctx = &Context{p: b.p, node: n}
 	b.p.nodes[n.id] = n
 }
 
@@ -328,8 +329,10 @@ func (b *builder) createOperator(s *ast.CreateOperator) error {
 
 func (b *builder) setOp(n *node, op Operator) {
 	n.op = op
+	n.bop, _ = op.(BatchOperator)
 	n.cf, _ = op.(ContraflowHandler)
 	n.sig, _ = op.(SignalHandler)
+	_, n.answers = op.(Answerer)
 }
 
 func (b *builder) createScript(s *ast.CreateScript) error {

@@ -71,6 +71,15 @@ func (e *errorLog) dropped(where string, ev *event.Event, err error) {
 	}
 }
 
+// droppedN counts n events an output can never take (no event at hand).
+func (e *errorLog) droppedN(where string, n int, err error) {
+	e.drop.Add(float64(n))
+	if ok, total := e.dropLim.Allow(); ok {
+		e.log.Warn("events failed in the pipeline and were dropped: the output can never take them; they are not re-sent (the error would recur)",
+			"at", where, "events", n, "err", err.Error(), "dropped_total", total)
+	}
+}
+
 func (e *errorLog) stop() {
 	e.errPortLim.Stop()
 	e.dropLim.Stop()

@@ -19,17 +19,28 @@ import (
 
 // Operator is a node of a pipeline that handles events arriving on its
 // input ports and emits events on its output ports through the Context.
-// All methods are called from the pipeline's goroutine.
+// All methods are called from the pipeline's goroutine. OnEvent's error is
+// a permanent failure of that event (see Context.Failed).
 type Operator interface {
 	OnEvent(c *Context, port string, ev *event.Event) error
 }
 
+// BatchOperator is an operator that takes a whole batch per call (qos::wal
+// appends it with one commit); it reports an event it fails on with
+// Context.Failed. The batch's events may be changed in place; one kept
+// beyond the call must be copied (the batch's memory is reused).
+type BatchOperator interface {
+	Operator
+	OnBatch(c *Context, port string, b *event.Batch)
+}
+
 // ContraflowHandler is implemented by operators that take part in
 // contraflow. OnContraflow sees each insight travelling upstream through
-// the pipeline and returns whether it continues further upstream (an
-// operator that owns the event ID consumes it).
+// the pipeline: an operator that owns some of an ack's or fail's IDs takes
+// them out of in.IDs (see event.IDs.Split); the insight goes on upstream
+// with the rest, unless it returns false.
 type ContraflowHandler interface {
-	OnContraflow(c *Context, in event.Insight) (pass bool)
+	OnContraflow(c *Context, in *event.Insight) (pass bool)
 }
 
 // SignalHandler is implemented by operators that do work outside of event
@@ -67,15 +78,47 @@ type Context struct {
 	node *node
 }
 
-// Emit sends ev out of the operator's output port.
-// A transactional event is tracked from here: it is acked or failed back to
-// this operator once every sink and Answerer it reached answered, or acked
-// when it reached none.
+// Emit sends a copy of ev out of the operator's output port. What an
+// operator emits during one call goes downstream as one batch per port
+// when the call returns.
+// A transactional event is tracked from there: it is acked or failed back
+// to this operator once every sink and Answerer it reached answered, or
+// acked when it reached none.
 func (c *Context) Emit(port string, ev *event.Event) {
-	f := c.p.traceBegin(ev)
-	c.p.emitFrom(c.node, port, ev)
-	c.p.traceEnd(ev.ID, f, c.node.order+1)
+	n := c.node
+	for i := range n.emitted {
+		if n.emitted[i].port == port {
+			n.emitted[i].b.Append(ev)
+			return
+		}
+	}
+	b := &event.Batch{}
+	b.Append(ev)
+	n.emitted = append(n.emitted, portBatch{port: port, b: b})
 }
+
+// Keep tells the pipeline that the operator keeps ev to emit it later
+// inside another event (a batch, a window's aggregate): a transactional
+// ev stays owed an answer — it is not acked when its routing ends — until
+// the operator Releases its IDs.
+func (c *Context) Keep(ev *event.Event) {
+	if ev.Transactional {
+		c.p.track.Hold(ev.ID)
+	}
+}
+
+// Release lets go of IDs the operator kept, once it emitted an event that
+// carries them on (or dropped them). It takes effect after what the
+// operator emitted in this call has been sent on, so the IDs pass from the
+// kept events to the emitted one without being answered in between.
+func (c *Context) Release(ids event.IDs) {
+	c.node.released = append(c.node.released, ids)
+}
+
+// Failed reports that the operator failed on ev for good (a BatchOperator's
+// counterpart of OnEvent's error): it goes to the pipeline's err port, or
+// is dead-lettered.
+func (c *Context) Failed(ev *event.Event, err error) { c.p.operatorError(c.node, ev, err) }
 
 // Upstream sends an insight upstream from this operator: it passes through
 // the operators before it and reaches the sources.
@@ -93,8 +136,8 @@ func (c *Context) Error(ev *event.Event, err error) {
 	e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta, Data: ev.Data}
 	if len(c.p.outputs["err"]) > 0 {
 		c.p.errs.toErrPort(c.node, e, err)
-		c.p.output("err", &event.Event{ID: e.ID, IngestNS: e.IngestNS, Origin: e.Origin, Meta: e.Meta,
-			Data: event.RecordOf("error", err.Error(), "event", e.Data)})
+		c.p.output("err", &event.Batch{Events: []event.Event{{ID: e.ID, IngestNS: e.IngestNS, Origin: e.Origin, Meta: e.Meta,
+			Data: event.RecordOf("error", err.Error(), "event", e.Data)}}})
 		return
 	}
 	c.p.errs.dropped(c.node.id, e, err)
@@ -110,7 +153,7 @@ func (c *Context) Now() uint64 { return c.p.now() }
 // Logger is the operator's logger.
 func (c *Context) Logger() *slog.Logger { return c.node.log }
 
-// URL names the operator instance, e.g. "/pipeline/main/01/op/on_disk_wal".
+// URL names the operator instance, e.g. "/pipeline/main/01/on_disk_wal".
 func (c *Context) URL() string { return c.node.url }
 
 // Params are an operator definition's `with` parameters after evaluation,

@@ -9,22 +9,24 @@ import (
 	"sync"
 	"time"
 
+	"github.com/temblor-dev/temblor/internal/answer"
 	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/event"
 )
 
 // Upstream receives contraflow from a pipeline: a source, or the pipeline
 // feeding this one. Contraflow must never block.
-type Upstream interface {
-	Contraflow(in event.Insight)
-}
+type Upstream = event.Upstream
 
-// Output receives events leaving a pipeline port: a sink, or another
-// pipeline. Send may block for back-pressure and returns an error once the
-// output no longer accepts events (it is then treated as a failed delivery).
-// The output reports the fate of transactional events to back.
+// Output receives the batches leaving a pipeline port: a sink, or another
+// pipeline. Send may block for back-pressure. It may keep b (the pipeline
+// never touches a batch again once handed over). An
+// *event.UndeliverableError says that some events can never be delivered
+// there (they are dead-lettered) and the rest were taken; any other error
+// means none was taken (the batch counts as failed). The output reports
+// the fate of transactional events to back.
 type Output interface {
-	Send(ctx context.Context, ev *event.Event, back Upstream) error
+	Send(ctx context.Context, b *event.Batch, back Upstream) error
 	// Name is the output's URL, for logs.
 	Name() string
 }
@@ -32,10 +34,10 @@ type Output interface {
 // ErrStopped is returned by Send after the pipeline stopped.
 var ErrStopped = errors.New("pipeline stopped")
 
-// ErrUndeliverable marks an Output's Send error as permanent for that event
-// (e.g. its codec cannot encode it): sending it again would fail the same
-// way, so it is dead-lettered (counted, logged, answered as handled)
-// instead of failed for a re-send.
+// ErrUndeliverable marks an error as permanent for the events it concerns
+// (e.g. a codec cannot encode them): sending them again would fail the
+// same way, so they are dead-lettered (counted, logged, answered as
+// handled) instead of failed for a re-send.
 var ErrUndeliverable = errors.New("the event can never be delivered to this output")
 
 type nodeKind int
@@ -51,33 +53,49 @@ type target struct {
 	port string
 }
 
+// portBatch is what an operator emitted on one port during one call.
+type portBatch struct {
+	port string
+	b    *event.Batch
+}
+
 type node struct {
-	id    string
-	port  string    // nodeOutput: the pipeline's output port it is
-	where string    // file:line:col of what created it, for messages
-	span  diag.Span // selects: the statement
-	url   string
-	kind  nodeKind
-	op    Operator
-	cf    ContraflowHandler
-	sig   SignalHandler
-	outs  map[string][]target
-	order int // topological position; contraflow visits higher orders first
-	log   *slog.Logger
-	woken bool // guarded by Pipeline.wakeMu
+	id      string
+	port    string    // nodeOutput: the pipeline's output port it is
+	where   string    // file:line:col of what created it, for messages
+	span    diag.Span // selects: the statement
+	url     string
+	kind    nodeKind
+	op      Operator
+	bop     BatchOperator // op, when it takes batches
+	cf      ContraflowHandler
+	sig     SignalHandler
+	answers bool // op is an Answerer
+	outs    map[string][]target
+	order   int // topological position; contraflow visits higher orders first
+	log     *slog.Logger
+	ctx     *Context
+	// emitted collects Context.Emit calls until the call into the
+	// operator returns; then it is flushed downstream as batches.
+	emitted []portBatch
+	// released are kept IDs to let go of once emitted is flushed.
+	released []event.IDs
+	woken    bool // guarded by Pipeline.wakeMu
 	// counts of events per port, kept only with metrics_interval_s
 	ins, outs2 map[string]uint64
 }
 
 type inbound struct {
 	port    string
-	ev      *event.Event
+	b       *event.Batch
 	from    Upstream
 	barrier chan struct{}
 	quiesce bool // with barrier: stop emitting once it is reached
 }
 
-// Pipeline is a running pipeline instance.
+// Pipeline is a running pipeline instance. One goroutine (Run) owns its
+// graph and every operator; Send, Contraflow and Context.Wake hand work to
+// it from other goroutines.
 type Pipeline struct {
 	closed sync.Once // operators are closed once (Run, Close or both)
 	url    string
@@ -92,6 +110,7 @@ type Pipeline struct {
 
 	cfMu    sync.Mutex
 	cfQueue []event.Insight
+	cfSpare []event.Insight // the queue's previous backing array, reused
 	cfReady chan struct{}
 
 	wakeMu  sync.Mutex
@@ -102,14 +121,15 @@ type Pipeline struct {
 	noTicks bool
 	clock   func() uint64
 
-	// upstreams, by the source that stamped the IDs they forward; owned
-	// by the run goroutine.
+	// Owned by the run goroutine: the upstreams, by the source that
+	// stamped the IDs they forward; the answers transactional events are
+	// owed.
 	upstreams   map[event.SourceID]Upstream
 	allUpstream map[Upstream]struct{}
-	fans        map[event.EventID]*fan
+	track       *answer.Tracker
+	outcomes    []answer.Outcome // scratch for settle
 	quiesced    bool
 	runCtx      context.Context
-	quiesceCh   chan chan struct{}
 	stopped     chan struct{}
 
 	warnedPorts map[string]bool
@@ -121,26 +141,13 @@ type Pipeline struct {
 	warnings        diag.List // found while building
 }
 
-// fan tracks the answers a transactional event is owed while it travels
-// the graph: one per output it was sent to and per Answerer operator it
-// reached, plus one while it is still being routed. It is acked upstream
-// once every answer came and all were acks, failed if any was a fail, and
-// acked at once if it reached nothing that will answer (a `where` filtered
-// it out, a script dropped it, or its port is linked to nothing): so a WAL
-// before a filter or before several sinks neither fills up with events
-// nobody answers nor lets one sink's ack hide another's fail.
-type fan struct {
-	pending int
-	failed  bool
-	reason  string
-}
-
 // Options tune a pipeline instance.
 type Options struct {
 	// Tick is how often signal handlers run (default 100ms).
 	Tick time.Duration
-	// InputBuffer is the capacity of the input queue (default 0:
-	// unbuffered, so that a tripped circuit breaker stops sources at once).
+	// InputBuffer is the capacity of the input queue in batches (default
+	// 0: unbuffered, so that a tripped circuit breaker stops sources
+	// within one batch).
 	InputBuffer int
 	Logger      *slog.Logger
 	// NoTicks turns the ticks off: time windows then close only on
@@ -171,8 +178,8 @@ func newPipeline(url string, opts Options) *Pipeline {
 		clock:       opts.Clock,
 		upstreams:   map[event.SourceID]Upstream{},
 		allUpstream: map[Upstream]struct{}{},
-		fans:        map[event.EventID]*fan{},
-		quiesceCh:   make(chan chan struct{}),
+		track:       answer.New(),
+		runCtx:      context.Background(),
 		stopped:     make(chan struct{}),
 		warnedPorts: map[string]bool{},
 		errs:        newErrorLog(url, opts.Logger),
@@ -236,17 +243,18 @@ func (p *Pipeline) Connect(port string, o Output) error {
 	return nil
 }
 
-// Send delivers ev to input port; it blocks until the pipeline takes it
-// (back-pressure) and fails once the pipeline stopped or ctx ended. from
-// receives the contraflow for ev.
-func (p *Pipeline) Send(ctx context.Context, ev *event.Event, from Upstream) error {
-	return p.SendPort(ctx, "in", ev, from)
+// Send hands batch b to the input port `in`; it blocks until the pipeline
+// takes it (back-pressure) and fails once the pipeline stopped or ctx
+// ended. The pipeline owns b from then on. from receives the contraflow
+// for b's events.
+func (p *Pipeline) Send(ctx context.Context, b *event.Batch, from Upstream) error {
+	return p.SendPort(ctx, "in", b, from)
 }
 
 // SendPort is Send to a named input port.
-func (p *Pipeline) SendPort(ctx context.Context, port string, ev *event.Event, from Upstream) error {
+func (p *Pipeline) SendPort(ctx context.Context, port string, b *event.Batch, from Upstream) error {
 	select {
-	case p.input <- inbound{port: port, ev: ev, from: from}:
+	case p.input <- inbound{port: port, b: b, from: from}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -279,13 +287,13 @@ func (p *Pipeline) wake(n *node) {
 	}
 }
 
-// Quiesce waits until every event sent so far has been processed, then stops
-// the pipeline's own emissions (signals and wakes): from then on it only
-// processes contraflow, so sinks can drain and their acks still reach the
-// operators. Sources must have stopped before.
+// Quiesce waits until every batch sent so far has been processed, then
+// stops the pipeline's own emissions (signals and wakes): from then on it
+// only processes contraflow, so sinks can drain and their acks still reach
+// the operators. Sources must have stopped before.
 func (p *Pipeline) Quiesce(ctx context.Context) error { return p.barrier(ctx, true) }
 
-// Sync waits until every event sent so far has been processed (stored, in
+// Sync waits until every batch sent so far has been processed (stored, in
 // the case of a WAL); the pipeline goes on as before.
 func (p *Pipeline) Sync(ctx context.Context) error { return p.barrier(ctx, false) }
 
@@ -308,8 +316,8 @@ func (p *Pipeline) barrier(ctx context.Context, quiesce bool) error {
 	}
 }
 
-// Run processes events, contraflow and signals until ctx is cancelled, then
-// closes the operators. It must be called exactly once.
+// Run processes batches, contraflow and signals until ctx is cancelled,
+// then closes the operators. It must be called exactly once.
 func (p *Pipeline) Run(ctx context.Context) error {
 	defer close(p.stopped)
 	p.runCtx = ctx
@@ -375,6 +383,7 @@ func (p *Pipeline) metrics(now uint64) {
 	if id == "" {
 		id = p.url
 	}
+	b := &event.Batch{}
 	for _, n := range p.order {
 		for _, dir := range []struct {
 			name   string
@@ -387,119 +396,145 @@ func (p *Pipeline) metrics(now uint64) {
 			sort.Strings(ports)
 			for _, port := range ports {
 				tags := event.RecordOf("pipeline", id, "node", n.id, "direction", dir.name, "port", port)
-				ev := &event.Event{IngestNS: now, Meta: event.NewRecord(0), Origin: p.url,
-					Data: event.RecordOf("measurement", "events", "tags", tags, "fields", event.RecordOf("count", dir.counts[port]), "timestamp", now)}
-				p.output("metrics", ev)
+				b.Events = append(b.Events, event.Event{IngestNS: now, Meta: event.NewRecord(0), Origin: p.url,
+					Data: event.RecordOf("measurement", "events", "tags", tags, "fields", event.RecordOf("count", dir.counts[port]), "timestamp", now)})
 			}
 		}
 	}
+	if len(b.Events) > 0 {
+		p.output("metrics", b)
+	}
 }
 
+// accept routes an incoming batch from its input port through the graph.
 func (p *Pipeline) accept(in inbound) {
-	if p.metricsInterval > 0 && in.ev.IngestNS-p.lastMetrics > p.metricsInterval {
-		p.metrics(in.ev.IngestNS)
+	b := in.b
+	if p.metricsInterval > 0 && len(b.Events) > 0 && b.Events[0].IngestNS-p.lastMetrics > p.metricsInterval {
+		p.metrics(b.Events[0].IngestNS)
 	}
 	if in.from != nil {
-		p.upstreams[in.ev.ID.Source] = in.from
 		p.allUpstream[in.from] = struct{}{}
+		var last event.SourceID
+		for i := range b.Events {
+			for j := range b.Events[i].ID.Len() {
+				if s := b.Events[i].ID.At(j).Source; s != last {
+					p.upstreams[s], last = in.from, s
+				}
+			}
+		}
 	}
+	ids := b.TransactionalIDs()
 	id := in.port
 	if id != "in" {
 		id = "in/" + id
 	}
 	n, ok := p.nodes[id]
 	if !ok {
-		p.log.Error("event for unknown input port dropped", "port", in.port)
-		if in.ev.Transactional && in.from != nil {
-			in.from.Contraflow(event.Insight{Action: event.ActFail, ID: in.ev.ID, Reason: "no input port " + in.port})
+		p.log.Error("events for an unknown input port dropped", "port", in.port, "events", len(b.Events))
+		if !ids.IsZero() && in.from != nil {
+			in.from.Contraflow(event.Insight{Action: event.ActFail, IDs: ids, Reason: "no input port " + in.port})
 		}
 		return
 	}
-	f := p.traceBegin(in.ev)
-	p.deliver(n, in.port, in.ev)
-	p.traceEnd(in.ev.ID, f, len(p.order))
+	end := len(p.order)
+	p.track.Hold(ids)
+	p.deliver(n, in.port, b)
+	p.track.Release(ids, end)
+	p.settle()
 }
 
-// traceBegin opens (or joins) the answer tracking of a transactional event
-// about to be routed; traceEnd closes it once the routing returned, from
-// position order (whose contraflow handlers see the outcome).
-func (p *Pipeline) traceBegin(ev *event.Event) *fan {
-	if !ev.Transactional {
-		return nil
+// settle sends upstream the outcomes of events that are owed nothing more.
+func (p *Pipeline) settle() {
+	for {
+		var buf [4]answer.Outcome
+		outs := p.track.Take(buf[:0])
+		if len(outs) == 0 {
+			return
+		}
+		for _, o := range outs {
+			in := event.Insight{Action: event.ActAck, IDs: o.IDs}
+			if o.Fail {
+				in.Action, in.Reason = event.ActFail, o.Reason
+			}
+			p.contraflowFromOrder(o.From, in)
+		}
 	}
-	f := p.fans[ev.ID]
-	if f == nil {
-		f = &fan{}
-		p.fans[ev.ID] = f
-	}
-	f.pending++
-	return f
 }
 
-func (p *Pipeline) traceEnd(id event.EventID, f *fan, order int) {
-	if f == nil {
+// deliver hands b to node n's port and runs the graph from there.
+func (p *Pipeline) deliver(n *node, port string, b *event.Batch) {
+	if len(b.Events) == 0 {
 		return
 	}
-	p.settle(id, f, event.Insight{Action: event.ActAck, ID: id}, order, false)
-}
-
-// settle counts one answer for the event tracked by f (an ack or a fail
-// from a sink or an operator, or the end of its routing when counted is
-// false: that one only releases the routing's hold). When none is owed any
-// more, the outcome goes upstream from position order.
-func (p *Pipeline) settle(id event.EventID, f *fan, in event.Insight, order int, counted bool) {
-	if counted && in.Action == event.ActFail && !f.failed {
-		f.failed, f.reason = true, in.Reason
-	}
-	if f.pending--; f.pending > 0 {
-		return
-	}
-	delete(p.fans, id)
-	out := event.Insight{Action: event.ActAck, ID: id}
-	if f.failed {
-		out.Action, out.Reason = event.ActFail, f.reason
-	}
-	p.contraflowFromOrder(order, out)
-}
-
-// owe counts one more answer for a transactional event, if it is tracked.
-func (p *Pipeline) owe(ev *event.Event) {
-	if !ev.Transactional {
-		return
-	}
-	if f := p.fans[ev.ID]; f != nil {
-		f.pending++
-	}
-}
-
-// deliver hands ev to node n's port and runs the graph from there.
-func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 	if p.metricsInterval > 0 {
 		if n.ins == nil {
 			n.ins = map[string]uint64{}
 		}
-		n.ins[port]++
+		n.ins[port] += uint64(len(b.Events))
 	}
 	switch n.kind {
 	case nodeStream:
-		p.emitFrom(n, "out", ev)
+		p.forward(n, "out", b)
 	case nodeOutput:
-		p.output(n.port, ev)
+		p.output(n.port, b)
 	case nodeOperator:
-		c := &Context{p: p, node: n}
-		_, answers := n.op.(Answerer)
-		if answers {
-			p.owe(ev)
+		if n.answers {
+			p.track.Owe(b.TransactionalIDs())
 		}
-		if err := n.op.OnEvent(c, port, ev); err != nil {
-			if answers && ev.Transactional {
-				// It will not answer for an event it refused.
-				if f := p.fans[ev.ID]; f != nil {
-					f.pending--
+		if n.bop != nil {
+			n.bop.OnBatch(n.ctx, port, b)
+		} else {
+			for i := range b.Events {
+				if err := n.op.OnEvent(n.ctx, port, &b.Events[i]); err != nil {
+					p.operatorError(n, &b.Events[i], err)
 				}
 			}
-			p.operatorError(n, ev, err)
 		}
+		p.flush(n)
+	}
+}
+
+// flush sends what an operator emitted during a call downstream, one batch
+// per port. A transactional event is tracked from here: it is acked or
+// failed back to this operator once every sink and Answerer it reached
+// answered, or acked when it reached none.
+func (p *Pipeline) flush(n *node) {
+	for len(n.emitted) > 0 || len(n.released) > 0 {
+		pending := n.emitted
+		n.emitted = nil
+		for i, pb := range pending {
+			pending[i] = portBatch{}
+			ids := pb.b.TransactionalIDs()
+			p.track.Hold(ids)
+			p.forward(n, pb.port, pb.b)
+			p.track.Release(ids, n.order+1)
+			p.settle()
+		}
+		released := n.released
+		n.released = nil
+		for _, ids := range released {
+			p.track.Release(ids, n.order+1)
+		}
+		p.settle()
+	}
+}
+
+// forward delivers b to the targets linked to n's port (a copy to all but
+// the last).
+func (p *Pipeline) forward(n *node, port string, b *event.Batch) {
+	if p.metricsInterval > 0 {
+		if n.outs2 == nil {
+			n.outs2 = map[string]uint64{}
+		}
+		n.outs2[port] += uint64(len(b.Events))
+	}
+	ts := n.outs[port]
+	for i, t := range ts {
+		bb := b
+		if i < len(ts)-1 {
+			bb = b.Clone()
+		}
+		p.deliver(t.n, t.port, bb)
 	}
 }
 
@@ -510,13 +545,17 @@ func (p *Pipeline) deliver(n *node, port string, ev *event.Event) {
 // as Tremor did, and is answered as that output answers; otherwise it is
 // dead-lettered: counted, logged (rate-limited) and answered as handled, so
 // that whatever keeps it for re-sending (a WAL before this operator) lets it
-// go instead of re-sending it forever.
+// go instead of re-sending it forever. An Answerer will not answer for an
+// event it failed on: its owed answer is dropped.
 func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
+	if n.answers && ev.Transactional {
+		p.track.Release(ev.ID, n.order)
+	}
 	if len(p.outputs["err"]) > 0 {
 		p.errs.toErrPort(n, ev, err)
-		e := &event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta, Transactional: ev.Transactional,
+		e := event.Event{ID: ev.ID, IngestNS: ev.IngestNS, Origin: ev.Origin, Meta: ev.Meta, Transactional: ev.Transactional,
 			Data: event.RecordOf("error", err.Error(), "event", ev.Data)}
-		p.output("err", e)
+		p.output("err", &event.Batch{Events: []event.Event{e}})
 		return
 	}
 	p.deadLetter(n.order, n.id, ev, err)
@@ -528,34 +567,17 @@ func (p *Pipeline) operatorError(n *node, ev *event.Event, err error) {
 // is acked from position order at once.
 func (p *Pipeline) deadLetter(order int, where string, ev *event.Event, err error) {
 	p.errs.dropped(where, ev, err)
-	if ev.Transactional && p.fans[ev.ID] == nil {
-		p.contraflowFromOrder(order, event.Insight{Action: event.ActAck, ID: ev.ID})
+	if ev.Transactional && !p.track.Tracked(ev.ID) {
+		p.contraflowFromOrder(order, event.Insight{Action: event.ActAck, IDs: ev.ID})
 	}
 }
 
-func (p *Pipeline) emitFrom(n *node, port string, ev *event.Event) {
-	if p.metricsInterval > 0 {
-		if n.outs2 == nil {
-			n.outs2 = map[string]uint64{}
-		}
-		n.outs2[port]++
-	}
-	ts := n.outs[port]
-	for i, t := range ts {
-		e := ev
-		if i < len(ts)-1 {
-			e = ev.Clone()
-		}
-		p.deliver(t.n, t.port, e)
-	}
-}
-
-func (p *Pipeline) output(port string, ev *event.Event) {
+func (p *Pipeline) output(port string, b *event.Batch) {
 	outs := p.outputs[port]
 	if len(outs) == 0 {
-		// Nothing is linked to this port: the event goes nowhere, as in
-		// Tremor. Say so once; nothing answers for it, so its tracking
-		// acks it (a WAL before it must not hold it forever).
+		// Nothing is linked to this port: the events go nowhere, as in
+		// Tremor. Say so once; nothing answers for them, so their
+		// tracking acks them (a WAL before it must not hold them forever).
 		if !p.warnedPorts[port] {
 			p.warnedPorts[port] = true
 			p.log.Warn("events leave through a port that no binding links; they are discarded", "port", port)
@@ -563,39 +585,55 @@ func (p *Pipeline) output(port string, ev *event.Event) {
 		return
 	}
 	for i, o := range outs {
-		e := ev
+		bb := b
 		if i < len(outs)-1 {
-			e = ev.Clone()
+			bb = b.Clone()
 		}
-		p.owe(e)
-		if err := o.Send(p.runCtx, e, p); err != nil {
-			if errors.Is(err, ErrUndeliverable) {
-				// This output can never take it: dead-lettered, and its
-				// answer is owed no more.
-				p.errs.dropped(o.Name(), e, err)
-				if e.Transactional {
-					p.handleInsight(event.Insight{Action: event.ActAck, ID: e.ID})
-				}
-				continue
+		ids := bb.TransactionalIDs()
+		p.track.Owe(ids)
+		err := o.Send(p.runCtx, bb, p)
+		if err == nil {
+			continue
+		}
+		var ue *event.UndeliverableError
+		if errors.As(err, &ue) {
+			// The output can never take these: dead-lettered, and their
+			// answer is owed no more.
+			p.errs.droppedN(o.Name(), ue.Events, ue.Err)
+			if !ue.IDs.IsZero() {
+				p.answerFrom(len(p.order), event.Insight{Action: event.ActAck, IDs: ue.IDs})
 			}
-			if e.Transactional {
-				p.handleInsight(event.Insight{Action: event.ActFail, ID: e.ID, Reason: fmt.Sprintf("%s: %v", o.Name(), err)})
-			}
+			continue
+		}
+		if errors.Is(err, ErrUndeliverable) {
+			p.errs.droppedN(o.Name(), len(bb.Events), err)
+			p.answerFrom(len(p.order), event.Insight{Action: event.ActAck, IDs: ids})
+			continue
+		}
+		if !ids.IsZero() {
+			p.answerFrom(len(p.order), event.Insight{Action: event.ActFail, IDs: ids, Reason: fmt.Sprintf("%s: %v", o.Name(), err)})
 		}
 	}
 }
 
+// drainContraflow handles the queued insights. The queue and its spare
+// backing array swap places, so that queueing (any goroutine) and handling
+// (the run goroutine) never share an array.
 func (p *Pipeline) drainContraflow() {
 	for {
 		p.cfMu.Lock()
 		q := p.cfQueue
-		p.cfQueue = nil
+		p.cfQueue, p.cfSpare = p.cfSpare[:0], nil
+		p.cfMu.Unlock()
+		for i, in := range q {
+			q[i] = event.Insight{}
+			p.handleInsight(in)
+		}
+		p.cfMu.Lock()
+		p.cfSpare = q[:0]
 		p.cfMu.Unlock()
 		if len(q) == 0 {
 			return
-		}
-		for _, in := range q {
-			p.handleInsight(in)
 		}
 	}
 }
@@ -606,44 +644,75 @@ func (p *Pipeline) handleInsight(in event.Insight) {
 }
 
 // answerFrom routes an insight upstream from position order; an ack or
-// fail of a tracked event is counted there and goes on once all are in.
+// fail of tracked events is counted there, and goes on once all of their
+// answers are in. What is not tracked goes on at once.
 func (p *Pipeline) answerFrom(order int, in event.Insight) {
 	if in.Action == event.ActAck || in.Action == event.ActFail {
-		if f, ok := p.fans[in.ID]; ok {
-			p.settle(in.ID, f, in, order, true)
+		untracked := p.track.Answer(in.IDs, in.Action == event.ActFail, in.Reason, order)
+		p.settle()
+		if untracked.IsZero() {
 			return
 		}
+		in.IDs = untracked
 	}
 	p.contraflowFromOrder(order, in)
 }
 
-func (p *Pipeline) contraflowFrom(n *node, in event.Insight) {
-	p.contraflowFromOrder(n.order, in)
-}
-
 // contraflowFromOrder passes in to the contraflow handlers placed before
-// position order, nearest first, then to the upstreams.
+// position order, nearest first, then to the upstreams: an ack or fail to
+// the source of each of its IDs, a breaker change to every upstream.
 func (p *Pipeline) contraflowFromOrder(order int, in event.Insight) {
 	for i := order - 1; i >= 0; i-- {
 		n := p.order[i]
 		if n.cf == nil {
 			continue
 		}
-		if !n.cf.OnContraflow(&Context{p: p, node: n}, in) {
+		pass := n.cf.OnContraflow(n.ctx, &in)
+		p.flush(n)
+		if !pass {
+			return
+		}
+		if (in.Action == event.ActAck || in.Action == event.ActFail) && in.IDs.IsZero() {
 			return
 		}
 	}
 	switch in.Action {
 	case event.ActAck, event.ActFail:
-		if u, ok := p.upstreams[in.ID.Source]; ok {
-			u.Contraflow(in)
-		}
+		p.toSources(in)
 	case event.ActTrigger, event.ActRestore:
 		if in.From == "" {
 			in.From = p.url
 		}
 		for u := range p.allUpstream {
 			u.Contraflow(in)
+		}
+	}
+}
+
+// toSources hands an ack or fail to the upstream of each source its IDs
+// name (one insight per source).
+func (p *Pipeline) toSources(in event.Insight) {
+	ids := in.IDs
+	first := ids.At(0).Source
+	single := true
+	for i := 1; i < ids.Len(); i++ {
+		single = single && ids.At(i).Source == first
+	}
+	if single {
+		if u, ok := p.upstreams[first]; ok {
+			u.Contraflow(in)
+		}
+		return
+	}
+	rest := ids
+	for !rest.IsZero() {
+		var own event.IDs
+		src := rest.At(0).Source
+		own, rest = rest.Split(src)
+		if u, ok := p.upstreams[src]; ok {
+			out := in
+			out.IDs = own
+			u.Contraflow(out)
 		}
 	}
 }
@@ -697,9 +766,10 @@ func (p *Pipeline) runWakes() {
 }
 
 func (p *Pipeline) signal(n *node) {
-	if err := n.sig.OnSignal(&Context{p: p, node: n}); err != nil {
+	if err := n.sig.OnSignal(n.ctx); err != nil {
 		n.log.Error("operator signal failed", "err", err)
 	}
+	p.flush(n)
 }
 
 func (p *Pipeline) now() uint64 {

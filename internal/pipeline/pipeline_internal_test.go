@@ -23,10 +23,12 @@ type recOut struct {
 }
 
 func (o *recOut) Name() string { return o.name }
-func (o *recOut) Send(_ context.Context, ev *event.Event, back Upstream) error {
+func (o *recOut) Send(_ context.Context, b *event.Batch, back Upstream) error {
 	o.mu.Lock()
-	o.evs = append(o.evs, ev)
-	o.backs = append(o.backs, back)
+	for i := range b.Events {
+		o.evs = append(o.evs, &b.Events[i])
+		o.backs = append(o.backs, back)
+	}
 	o.mu.Unlock()
 	return nil
 }
@@ -34,7 +36,7 @@ func (o *recOut) reply(i int, a event.Action) {
 	o.mu.Lock()
 	ev, back := o.evs[i], o.backs[i]
 	o.mu.Unlock()
-	back.Contraflow(event.Insight{Action: a, ID: ev.ID})
+	back.Contraflow(event.Insight{Action: a, IDs: ev.ID})
 }
 func (o *recOut) n() int { o.mu.Lock(); defer o.mu.Unlock(); return len(o.evs) }
 
@@ -58,9 +60,9 @@ type passOp struct {
 }
 
 func (p *passOp) OnEvent(c *Context, _ string, ev *event.Event) error { c.Emit("out", ev); return nil }
-func (p *passOp) OnContraflow(_ *Context, in event.Insight) bool {
+func (p *passOp) OnContraflow(_ *Context, in *event.Insight) bool {
 	p.mu.Lock()
-	p.seen = append(p.seen, in)
+	p.seen = append(p.seen, *in)
 	p.mu.Unlock()
 	return !p.consume
 }
@@ -155,14 +157,14 @@ func TestAckRoutesThroughOperatorsToSource(t *testing.T) {
 	stop := run(t, p)
 	defer stop()
 	src := event.NewSourceID()
-	ev := &event.Event{ID: event.NewEventID(src, 0, 1), Data: "x", Transactional: true}
-	if err := p.Send(context.Background(), ev, up); err != nil {
+	ev := &event.Event{ID: event.One(src, 0, 1), Data: "x", Transactional: true}
+	if err := p.Send(context.Background(), event.BatchOf(ev), up); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, func() bool { return o.n() == 1 })
 	o.reply(0, event.ActAck)
 	eventually(t, func() bool { return len(up.got()) == 1 })
-	if in := up.got()[0]; in.Action != event.ActAck || in.ID != ev.ID {
+	if in := up.got()[0]; in.Action != event.ActAck || !in.IDs.Equal(ev.ID) {
 		t.Fatalf("source got %v", in)
 	}
 }
@@ -209,8 +211,8 @@ func TestFanOutAckWaitsForAll(t *testing.T) {
 		_ = p.Connect("out", o2)
 		up := &recUp{}
 		stop := run(t, p)
-		ev := &event.Event{ID: event.NewEventID(event.NewSourceID(), 0, 9), Data: event.RecordOf("a", int64(1)), Transactional: true}
-		_ = p.Send(context.Background(), ev, up)
+		ev := &event.Event{ID: event.One(event.NewSourceID(), 0, 9), Data: event.RecordOf("a", int64(1)), Transactional: true}
+		_ = p.Send(context.Background(), event.BatchOf(ev), up)
 		eventually(t, func() bool { return o1.n() == 1 && o2.n() == 1 })
 		o1.reply(0, event.ActAck)
 		if got := settled(t, p, up); len(got) != 0 {
@@ -236,7 +238,7 @@ func TestQuiesceWaitsForQueuedEvents(t *testing.T) {
 	stop := run(t, p)
 	defer stop()
 	for i := 0; i < 10; i++ {
-		_ = p.Send(context.Background(), &event.Event{ID: event.NewEventID(1, 0, uint64(i))}, nil)
+		_ = p.Send(context.Background(), event.BatchOf(&event.Event{ID: event.One(1, 0, uint64(i))}), nil)
 	}
 	if err := p.Quiesce(context.Background()); err != nil {
 		t.Fatal(err)
@@ -280,12 +282,12 @@ func TestEventsReachingNoOutputAreAnswered(t *testing.T) {
 			}
 			up := &recUp{}
 			stop := run(t, p)
-			ev := &event.Event{ID: event.NewEventID(event.NewSourceID(), 0, 1), Data: int64(1), Transactional: true}
-			_ = p.Send(context.Background(), ev, up)
+			ev := &event.Event{ID: event.One(event.NewSourceID(), 0, 1), Data: int64(1), Transactional: true}
+			_ = p.Send(context.Background(), event.BatchOf(ev), up)
 			eventually(t, func() bool { return len(up.got()) >= 1 })
 			got := settled(t, p, up)
 			stop()
-			if len(got) != 1 || got[0].Action != tc.want || got[0].ID != ev.ID {
+			if len(got) != 1 || got[0].Action != tc.want || !got[0].IDs.Equal(ev.ID) {
 				t.Fatalf("upstream got %v, want one %v", got, tc.want)
 			}
 			if o.n() != 0 {
@@ -304,8 +306,8 @@ func TestErrOutputAnswersForFailedEvent(t *testing.T) {
 		_ = p.Connect("err", o)
 		up := &recUp{}
 		stop := run(t, p)
-		ev := &event.Event{ID: event.NewEventID(event.NewSourceID(), 0, 1), Data: int64(1), Transactional: true}
-		_ = p.Send(context.Background(), ev, up)
+		ev := &event.Event{ID: event.One(event.NewSourceID(), 0, 1), Data: int64(1), Transactional: true}
+		_ = p.Send(context.Background(), event.BatchOf(ev), up)
 		eventually(t, func() bool { return o.n() == 1 })
 		if got := settled(t, p, up); len(got) != 0 {
 			t.Fatalf("answered upstream before the err output did: %v", got)
@@ -313,7 +315,7 @@ func TestErrOutputAnswersForFailedEvent(t *testing.T) {
 		o.reply(0, reply)
 		eventually(t, func() bool { return len(answers(up)) == 1 })
 		stop()
-		if got := answers(up)[0]; got.Action != reply || got.ID != ev.ID {
+		if got := answers(up)[0]; got.Action != reply || !got.IDs.Equal(ev.ID) {
 			t.Fatalf("upstream got %v, want %v", got, reply)
 		}
 	}
@@ -338,7 +340,7 @@ func TestMetricsEvents(t *testing.T) {
 	stop := run(t, p)
 	defer stop()
 	for _, ns := range []uint64{2e9, 2e9 + 1, 4e9} {
-		if err := p.Send(context.Background(), &event.Event{IngestNS: ns, Data: "x"}, nil); err != nil {
+		if err := p.Send(context.Background(), event.BatchOf(&event.Event{IngestNS: ns, Data: "x"}), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := p.Sync(context.Background()); err != nil {
@@ -358,5 +360,112 @@ func TestMetricsEvents(t *testing.T) {
 	}
 	if len(got) != 5 { // in and select_0: an input and an output each; out: an input
 		t.Errorf("%d metrics events, want 5:\n%s", len(got), strings.Join(got, "\n"))
+	}
+}
+
+// batchOp is a minimal batching operator: it keeps events until it has
+// three, then emits one event made of them, carrying all their IDs.
+type batchOp struct{ kept []event.Event }
+
+func (b *batchOp) OnEvent(c *Context, _ string, ev *event.Event) error {
+	c.Keep(ev)
+	b.kept = append(b.kept, *ev)
+	if len(b.kept) < 3 {
+		return nil
+	}
+	agg := event.Event{Transactional: true}
+	var data []event.Value
+	for _, k := range b.kept {
+		agg.ID.AddAll(k.ID)
+		data = append(data, k.Data)
+	}
+	agg.Data = data
+	b.kept = nil
+	c.Emit("out", &agg)
+	c.Release(agg.ID)
+	return nil
+}
+
+// TestBatchOfThreeSourcesAckedToAll: one event built from three sources'
+// events (a batch) is acked to all three when the sink acks it, and to
+// none before.
+func TestBatchOfThreeSourcesAckedToAll(t *testing.T) {
+	p := chain(t, &batchOp{})
+	o := &recOut{name: "o"}
+	_ = p.Connect("out", o)
+	ups := []*recUp{{}, {}, {}}
+	stop := run(t, p)
+	defer stop()
+	var sent []*event.Event
+	for i, up := range ups {
+		ev := &event.Event{ID: event.One(event.NewSourceID(), 0, uint64(10+i)), Data: int64(i), Transactional: true}
+		sent = append(sent, ev)
+		if err := p.Send(context.Background(), event.BatchOf(ev), up); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, func() bool { return o.n() == 1 })
+	for _, up := range ups {
+		if got := settled(t, p, up); len(got) != 0 {
+			t.Fatalf("a kept event was answered before the batch was: %v", got)
+		}
+	}
+	if ids := o.evs[0].ID; ids.Len() != 3 || ids.Count() != 3 {
+		t.Fatalf("the batch carries %s", ids)
+	}
+	o.reply(0, event.ActAck)
+	for i, up := range ups {
+		eventually(t, func() bool { return len(answers(up)) == 1 })
+		if got := answers(up)[0]; got.Action != event.ActAck || !got.IDs.Equal(sent[i].ID) {
+			t.Fatalf("source %d got %v, want an ack of %s", i, got, sent[i].ID)
+		}
+	}
+}
+
+// TestBatchFailReachesAll: a fail of the batch event fails every input.
+func TestBatchFailReachesAll(t *testing.T) {
+	p := chain(t, &batchOp{})
+	o := &recOut{name: "o"}
+	_ = p.Connect("out", o)
+	ups := []*recUp{{}, {}, {}}
+	stop := run(t, p)
+	defer stop()
+	for i, up := range ups {
+		ev := &event.Event{ID: event.One(event.NewSourceID(), 0, uint64(i)), Data: int64(i), Transactional: true}
+		_ = p.Send(context.Background(), event.BatchOf(ev), up)
+	}
+	eventually(t, func() bool { return o.n() == 1 })
+	o.reply(0, event.ActFail)
+	for _, up := range ups {
+		eventually(t, func() bool { return len(answers(up)) == 1 })
+		if got := answers(up)[0]; got.Action != event.ActFail {
+			t.Fatalf("got %v", got)
+		}
+	}
+}
+
+// TestBatchIsOneAnswer: a batch of 1,000 consecutive events from one
+// source, acked by the sink, is one insight upstream with one range.
+func TestBatchIsOneAnswer(t *testing.T) {
+	p := chain(t, &passOp{})
+	o := &recOut{name: "o"}
+	_ = p.Connect("out", o)
+	up := &recUp{}
+	stop := run(t, p)
+	defer stop()
+	src := event.NewSourceID()
+	b := &event.Batch{}
+	for i := range 1000 {
+		b.Events = append(b.Events, event.Event{ID: event.One(src, 0, uint64(i)), Data: int64(i), Transactional: true})
+	}
+	_ = p.Send(context.Background(), b, up)
+	eventually(t, func() bool { return o.n() == 1000 })
+	o.mu.Lock()
+	back := o.backs[0]
+	o.mu.Unlock()
+	back.Contraflow(event.Insight{Action: event.ActAck, IDs: event.Of(event.Range{Source: src, Start: 0, End: 999})})
+	eventually(t, func() bool { return len(answers(up)) == 1 })
+	if got := settled(t, p, up); len(got) != 1 || got[0].IDs.Len() != 1 || got[0].IDs.Count() != 1000 {
+		t.Fatalf("upstream got %v", got)
 	}
 }

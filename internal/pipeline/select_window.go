@@ -28,7 +28,7 @@ type groupData struct {
 	group event.Value // the group's values (without its key)
 	win   winState
 	aggrs []aggr.Aggregate
-	ids   []event.EventID // transactional events accumulated (or passed on)
+	ids   []event.Range // transactional events accumulated (or passed on)
 	tx    bool
 }
 
@@ -60,10 +60,10 @@ type windowSelect struct {
 
 	src     event.SourceID
 	seq     uint64
-	pending map[event.EventID][]event.EventID // emitted aggregate → the events it holds
-	holds   map[event.EventID]*hold           // event → how many holds, and how it fared
-	ctx     stdlib.Ctx                        // reused between events
-	args    []event.Value                     // reused between aggregate calls
+	pending map[event.Range][]event.Range // emitted aggregate → the events it holds
+	holds   map[event.Range]*hold         // event → how many holds, and how it fared
+	ctx     stdlib.Ctx                    // reused between events
+	args    []event.Value                 // reused between aggregate calls
 }
 
 // eventEnv is the environment for an event, without allocating.
@@ -82,7 +82,7 @@ type hold struct {
 }
 
 func newWindowSelect(q *lang.Query, sel *lang.Select, defs []*windowDef) *windowSelect {
-	w := &windowSelect{q: q, sel: sel, src: event.NewSourceID(), pending: map[event.EventID][]event.EventID{}, holds: map[event.EventID]*hold{}}
+	w := &windowSelect{q: q, sel: sel, src: event.NewSourceID(), pending: map[event.Range][]event.Range{}, holds: map[event.Range]*hold{}}
 	for _, d := range defs {
 		w.windows = append(w.windows, &windowRun{def: d, dims: map[string]*groupData{}, lastDims: map[string]*groupData{}})
 	}
@@ -150,7 +150,7 @@ func (w *windowSelect) OnEvent(c *Context, _ string, ev *event.Event) error {
 // answer acks an event no window holds.
 func (w *windowSelect) answer(c *Context, ev *event.Event) {
 	if ev.Transactional {
-		c.Upstream(event.Insight{Action: event.ActAck, ID: ev.ID})
+		c.Upstream(event.Insight{Action: event.ActAck, IDs: ev.ID})
 	}
 }
 
@@ -212,14 +212,16 @@ func (w *windowSelect) accumulate(c *Context, d *groupData, ev *event.Event) err
 		}
 	}
 	if ev.Transactional {
-		d.ids = append(d.ids, ev.ID)
-		w.take(ev.ID)
+		for r := range ev.ID.Events() {
+			d.ids = append(d.ids, r)
+			w.take(r)
+		}
 		d.tx = true
 	}
 	return nil
 }
 
-func (w *windowSelect) take(id event.EventID) {
+func (w *windowSelect) take(id event.Range) {
 	h := w.holds[id]
 	if h == nil {
 		h = &hold{}
@@ -229,7 +231,7 @@ func (w *windowSelect) take(id event.EventID) {
 }
 
 // passOn adds ids (held by a closing window) to a group of the next one.
-func (w *windowSelect) passOn(d *groupData, ids []event.EventID) {
+func (w *windowSelect) passOn(d *groupData, ids []event.Range) {
 	for _, id := range ids {
 		w.take(id)
 	}
@@ -238,7 +240,7 @@ func (w *windowSelect) passOn(d *groupData, ids []event.EventID) {
 
 // release gives up one hold on each of ids; an event no longer held is
 // answered upstream (failed if any aggregate it was in failed).
-func (w *windowSelect) release(c *Context, ids []event.EventID, fail bool, reason string) {
+func (w *windowSelect) release(c *Context, ids []event.Range, fail bool, reason string) {
 	for _, id := range ids {
 		h := w.holds[id]
 		if h == nil {
@@ -251,7 +253,7 @@ func (w *windowSelect) release(c *Context, ids []event.EventID, fail bool, reaso
 			continue
 		}
 		delete(w.holds, id)
-		in := event.Insight{Action: event.ActAck, ID: id}
+		in := event.Insight{Action: event.ActAck, IDs: event.Of(id)}
 		if h.failed {
 			in.Action, in.Reason = event.ActFail, h.reason
 		}
@@ -286,13 +288,13 @@ func (w *windowSelect) emit(c *Context, win *windowRun, d *groupData, trigger *e
 		return
 	}
 	w.seq++
-	o := &event.Event{ID: event.NewEventID(w.src, 0, w.seq), IngestNS: trigger.IngestNS, Data: out,
+	o := &event.Event{ID: event.One(w.src, 0, w.seq), IngestNS: trigger.IngestNS, Data: out,
 		Meta: event.DeepCopy(trigger.Meta), Transactional: d.tx && len(ids) > 0}
 	if o.Meta == nil {
 		o.Meta = event.NewRecord(0)
 	}
 	if o.Transactional {
-		w.pending[o.ID] = ids
+		w.pending[o.ID.First()] = ids
 	} else {
 		w.release(c, ids, false, "")
 	}
@@ -300,17 +302,24 @@ func (w *windowSelect) emit(c *Context, win *windowRun, d *groupData, trigger *e
 }
 
 // OnContraflow answers the events of an aggregate once it is answered.
-func (w *windowSelect) OnContraflow(c *Context, in event.Insight) bool {
-	if in.ID.Source != w.src || (in.Action != event.ActAck && in.Action != event.ActFail) {
+func (w *windowSelect) OnContraflow(c *Context, in *event.Insight) bool {
+	if in.Action != event.ActAck && in.Action != event.ActFail {
 		return true
 	}
-	ids, ok := w.pending[in.ID]
-	if !ok {
-		return false
+	own, rest := in.IDs.Split(w.src)
+	if own.IsZero() {
+		return true
 	}
-	delete(w.pending, in.ID)
-	w.release(c, ids, in.Action == event.ActFail, in.Reason)
-	return false
+	for r := range own.Events() {
+		ids, ok := w.pending[r]
+		if !ok {
+			continue
+		}
+		delete(w.pending, r)
+		w.release(c, ids, in.Action == event.ActFail, in.Reason)
+	}
+	in.IDs = rest
+	return !rest.IsZero()
 }
 
 // onGroup runs the windows for one group of an event; it reports whether
@@ -382,7 +391,7 @@ func (w *windowSelect) onGroup(c *Context, ev *event.Event, key string, g []even
 // tilt emits the windows that close (events[i] for window i), each
 // passing its state on to the next, as Tremor's tilt frames did.
 func (w *windowSelect) tilt(c *Context, events []winEvent, trigger *event.Event, key string, g []event.Value) error {
-	var ids1, ids2 []event.EventID
+	var ids1, ids2 []event.Range
 	for i, we := range events {
 		win := w.windows[i]
 		d, err := w.group(win, key, g)
@@ -398,7 +407,7 @@ func (w *windowSelect) tilt(c *Context, events []winEvent, trigger *event.Event,
 				d.tx = d.tx || w.s1.tx
 				w.passOn(d, ids1)
 			}
-			ids1 = append([]event.EventID(nil), d.ids...)
+			ids1 = append([]event.Range(nil), d.ids...)
 			w.emit(c, win, d, trigger, key)
 			w.s1.aggrs, d.aggrs = d.aggrs, w.s1.aggrs
 			w.s1.tx = d.tx
@@ -408,7 +417,7 @@ func (w *windowSelect) tilt(c *Context, events []winEvent, trigger *event.Event,
 		if !first {
 			ids1, ids2 = ids2, ids1
 		}
-		ids1 = append([]event.EventID(nil), d.ids...)
+		ids1 = append([]event.Range(nil), d.ids...)
 		w.emit(c, win, d, trigger, key)
 		if first {
 			w.s1.aggrs, d.aggrs = d.aggrs, w.s1.aggrs

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/temblor-dev/temblor/internal/config"
+	"github.com/temblor-dev/temblor/internal/diag"
 )
 
 // claim implements pipeline.OpEnv.Claim for every pipeline of the
@@ -36,7 +36,7 @@ func (r *Runtime) checkCycles() error {
 	)
 	state := map[string]int{}
 	var path []pipeEdge // the edges from the DFS root to the current node
-	var errs config.Errors
+	var errs diag.List
 	var visit func(n string)
 	visit = func(n string) {
 		state[n] = onPath
@@ -59,9 +59,8 @@ func (r *Runtime) checkCycles() error {
 				if len(loop) > 1 {
 					msg = "pipelines are linked in a cycle: " + strings.Join(hops, " -> ")
 				}
-				errs = append(errs, &config.Error{Pos: e.pos,
-					Msg:  msg + "; events would go round forever and the pipelines would wait on each other for good",
-					Hint: "links must lead from onramps through pipelines to offramps without coming back; remove one of these links: " + strings.Join(where, ", ")})
+				errs = append(errs, e.pos.Diag(msg+"; events would go round forever and the pipelines would wait on each other for good",
+					"links must lead from onramps through pipelines to offramps without coming back; remove one of these links: "+strings.Join(where, ", ")))
 			case unseen:
 				path = append(path, e)
 				visit(e.to)

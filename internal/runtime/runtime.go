@@ -17,16 +17,13 @@ import (
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/config"
-	"github.com/temblor-dev/temblor/internal/connector"
+	"github.com/temblor-dev/temblor/internal/connector/sdk"
 	"github.com/temblor-dev/temblor/internal/diag"
 	"github.com/temblor-dev/temblor/internal/lang"
 	"github.com/temblor-dev/temblor/internal/lang/compiler"
 	"github.com/temblor-dev/temblor/internal/pipeline"
 	"github.com/temblor-dev/temblor/internal/processor"
 	"github.com/temblor-dev/temblor/internal/wal"
-
-	// Register the operators.
-	_ "github.com/temblor-dev/temblor/internal/pipeline/op"
 )
 
 // Options configure a runtime.
@@ -34,7 +31,7 @@ type Options struct {
 	// DataDir holds persistent state (WALs without `dir`). Created if missing.
 	DataDir string
 	Logger  *slog.Logger
-	// Registry receives the runtime's metrics (nil: a private registry).
+	// Registry receives the components' metrics (nil: a private registry).
 	Registry *prometheus.Registry
 	// ShutdownTimeout bounds the graceful shutdown: sources stop, pipelines
 	// drain, sinks finish or fail what is in flight (default 10s).
@@ -53,13 +50,27 @@ type Options struct {
 	ModulePath []string
 }
 
+// onramp is one onramp instance.
+type onramp struct {
+	url, typ string
+	r        *sdk.SourceRunner
+	log      *slog.Logger
+}
+
+// offramp is one offramp instance.
+type offramp struct {
+	url, typ  string
+	r         *sdk.SinkRunner
+	log       *slog.Logger
+	responses bool // linked: its out/err ports carry responses
+}
+
 // Runtime is a deployment's running graph.
 type Runtime struct {
 	opts      Options
 	log       *slog.Logger
-	m         *metrics
-	sources   map[string]*sourceRunner
-	sinks     map[string]*sinkRunner
+	sources   map[string]*onramp
+	sinks     map[string]*offramp
 	pipes     map[string]*pipeline.Pipeline
 	srcOrder  []string
 	sinkOrder []string
@@ -69,11 +80,9 @@ type Runtime struct {
 	// links, for the cycle check.
 	claims    map[string]string
 	pipeEdges map[string][]pipeEdge
-	// onramps and offramps run by the connector SDK (sdkbridge.go)
-	sdkSources   map[string]*sdkSource
-	sdkSinks     map[string]*sdkSink
-	sdkSrcOrder  []string
-	sdkSinkOrder []string
+	// stops carries the requests to stop the engine with an exit status
+	// that components make (an exit offramp, a close_on_done onramp).
+	stops chan stopRequest
 }
 
 // pipeEdge is a link from one pipeline instance's port to another's input.
@@ -99,10 +108,9 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 			return nil, fmt.Errorf("creating --data-dir: %w (give a writable directory with --data-dir or TEMBLOR_DATA_DIR)", err)
 		}
 	}
-	r := &Runtime{opts: opts, log: opts.Logger, m: newMetrics(opts.Registry),
-		sources: map[string]*sourceRunner{}, sinks: map[string]*sinkRunner{}, pipes: map[string]*pipeline.Pipeline{},
-		claims: map[string]string{}, pipeEdges: map[string][]pipeEdge{},
-		sdkSources: map[string]*sdkSource{}, sdkSinks: map[string]*sdkSink{}}
+	r := &Runtime{opts: opts, log: opts.Logger,
+		sources: map[string]*onramp{}, sinks: map[string]*offramp{}, pipes: map[string]*pipeline.Pipeline{},
+		claims: map[string]string{}, pipeEdges: map[string][]pipeEdge{}, stops: make(chan stopRequest, 16)}
 	defer func() {
 		if err != nil {
 			r.closeAll()
@@ -179,7 +187,7 @@ func Build(dep *config.Deployment, opts Options) (rt *Runtime, err error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if len(r.sources) == 0 && len(r.sinks) == 0 && len(r.pipes) == 0 && len(r.sdkSources) == 0 && len(r.sdkSinks) == 0 {
+	if len(r.sources) == 0 && len(r.sinks) == 0 && len(r.pipes) == 0 {
 		return nil, errors.New("nothing to run: no mapping instantiates a binding; add a `mapping:` such as\n  mapping:\n    /binding/default/01:\n      instance: \"01\"")
 	}
 	return r, nil
@@ -259,25 +267,6 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 		if from.Port != "out" && from.Port != "err" {
 			return fmt.Errorf("an onramp's ports are `out` and `err`, not %q", from.Port)
 		}
-		if o, ok := onramps[from.ID]; ok && viaSDK(component.Onramp, o.Type, o.Linked) {
-			s, err := r.sdkSource(from, o)
-			if err != nil {
-				return err
-			}
-			if to.Kind != "pipeline" {
-				return fmt.Errorf("an onramp links to pipelines only, not to %s", to.Kind)
-			}
-			p, err := r.pipeline(to, queries)
-			if err != nil {
-				return err
-			}
-			if to.Port != "in" {
-				return fmt.Errorf("a pipeline's input port is `in`, not %q", to.Port)
-			}
-			s.r.Link(from.Port, pipeTarget{p: p})
-			p.AddUpstream(s.r)
-			return nil
-		}
 		src, err := r.source(from, onramps)
 		if err != nil {
 			return err
@@ -292,8 +281,8 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 		if to.Port != "in" {
 			return fmt.Errorf("a pipeline's input port is `in`, not %q", to.Port)
 		}
-		src.outs[from.Port] = append(src.outs[from.Port], p)
-		p.AddUpstream(src)
+		src.r.Link(from.Port, p)
+		p.AddUpstream(src.r)
 		return nil
 	case "pipeline":
 		p, err := r.pipeline(from, queries)
@@ -323,20 +312,12 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 				r.log.Warn("an offramp's input port is `in`: this link delivers to it as `in`, as Tremor did; name the port `in`",
 					"link", instanceURL(from)+"/"+from.Port+" -> "+instanceURL(to)+"/"+to.Port)
 			}
-			if o, ok := offramps[to.ID]; ok && viaSDK(component.Offramp, o.Type, o.Linked) {
-				s, err := r.sdkSink(to, o)
-				if err != nil {
-					return err
-				}
-				s.r.AddUpstream(p)
-				return p.Connect(from.Port, sinkOutput{s})
-			}
 			s, err := r.sink(to, offramps)
 			if err != nil {
 				return err
 			}
-			s.addUpstream(p)
-			return p.Connect(from.Port, s)
+			s.r.AddUpstream(p)
+			return p.Connect(from.Port, s.r)
 		case "pipeline":
 			next, err := r.pipeline(to, queries)
 			if err != nil {
@@ -358,11 +339,11 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 			if to.Port != "in" {
 				return fmt.Errorf("a linked onramp takes replies at `in`, not %q", to.Port)
 			}
-			s, err := r.sdkSource(to, o)
+			s, err := r.source(to, onramps)
 			if err != nil {
 				return err
 			}
-			return p.Connect(from.Port, replyOutput{s: s, t: s.r.ReplyTarget()})
+			return p.Connect(from.Port, replyOutput{url: s.url + "/in", t: s.r.ReplyTarget()})
 		}
 		return fmt.Errorf("a pipeline links to offramps, pipelines or linked onramps, not to %s", to.Kind)
 	case "offramp":
@@ -376,7 +357,7 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 		if to.Kind != "pipeline" {
 			return fmt.Errorf("an offramp's responses go to pipelines only, not to %s", to.Kind)
 		}
-		s, err := r.sdkSink(from, o)
+		s, err := r.sink(from, offramps)
 		if err != nil {
 			return err
 		}
@@ -390,13 +371,25 @@ func (r *Runtime) connect(from, to config.PortURL, queries map[string]*lang.Quer
 		if to.Port != "in" {
 			return fmt.Errorf("a pipeline's input port is `in`, not %q", to.Port)
 		}
-		s.r.Link(from.Port, pipeTarget{p: p, responses: true})
+		s.r.Link(from.Port, responsesTo{p})
 		return nil
 	}
-	return fmt.Errorf("links start at an onramp or a pipeline, not at %s", from.Kind)
+	return fmt.Errorf("links start at an onramp, an offramp or a pipeline, not at %s", from.Kind)
 }
 
-func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*sourceRunner, error) {
+// buildOptions says how to read a connector's config section.
+func (r *Runtime) buildOptions(a *config.Artefact) sdk.BuildOptions {
+	return sdk.BuildOptions{Owner: a.Owner, Mode: r.confMode()}
+}
+
+// warn logs the warnings of a connector's config (lenient mode).
+func (r *Runtime) warn(url string, ds []error) {
+	for _, d := range ds {
+		r.log.Warn("config: "+d.Error(), "artefact", url)
+	}
+}
+
+func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*onramp, error) {
 	url := instanceURL(u)
 	if s, ok := r.sources[url]; ok {
 		return s, nil
@@ -405,17 +398,17 @@ func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*
 	if !ok {
 		return nil, fmt.Errorf("onramp %q was not loaded", u.ID)
 	}
-	spec, err := connector.Sources.Get(o.Type)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.Pos, err)
+	built, diags := sdk.NewSource(o.Type, o.Config, sdk.Params{ID: o.ID, Instance: u.Instance, URL: url, Preprocessors: o.Preprocessors},
+		r.buildOptions(&o.Artefact))
+	if diags.HasErrors() {
+		return nil, &artefactError{diags}
 	}
-	log := r.log.With("onramp", url)
-	src, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: o.Config, Logger: log, DataDir: r.opts.DataDir,
-		Preprocessors: o.Preprocessors})
-	if err != nil {
-		return nil, &artefactError{err}
+	r.warn(url, diags.Unwrap())
+	codecName := o.Codec
+	if codecName == "" {
+		codecName = built.DefaultCodec
 	}
-	c, err := newCodec(o.Codec, spec.DefaultCodec, o.Pos)
+	c, err := newCodec(codecName, "json", o.Pos)
 	if err != nil {
 		return nil, err
 	}
@@ -423,13 +416,28 @@ func (r *Runtime) source(u config.PortURL, onramps map[string]*config.Onramp) (*
 	if err != nil {
 		return nil, err
 	}
-	s := newSourceRunner(url, src, c, pre, log, r.m)
+	m, err := mimeMap(&o.Artefact)
+	if err != nil {
+		return nil, err
+	}
+	sr := sdk.NewSourceRunner(url, o.Type, built.Value, c, pre)
+	sr.SetCodecMap(m)
+	if o.Linked {
+		post, err := processorSpecs(processor.Post, o.Postprocessors, o.Pos)
+		if err != nil {
+			return nil, err
+		}
+		if err := sr.EnableReplies(codecName, m, post); err != nil {
+			return nil, &artefactError{fmt.Errorf("%s: %w", o.Pos, err)}
+		}
+	}
+	s := &onramp{url: url, typ: o.Type, log: r.log.With("onramp", url), r: sr}
 	r.sources[url] = s
 	r.srcOrder = append(r.srcOrder, url)
 	return s, nil
 }
 
-func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*sinkRunner, error) {
+func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*offramp, error) {
 	url := instanceURL(u)
 	if s, ok := r.sinks[url]; ok {
 		return s, nil
@@ -441,16 +449,16 @@ func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*
 	if !ok {
 		return nil, fmt.Errorf("offramp %q was not loaded", u.ID)
 	}
-	spec, err := connector.Sinks.Get(o.Type)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.Pos, err)
+	built, diags := sdk.NewSink(o.Type, o.Config, sdk.Params{ID: o.ID, Instance: u.Instance, URL: url}, r.buildOptions(&o.Artefact))
+	if diags.HasErrors() {
+		return nil, &artefactError{diags}
 	}
-	log := r.log.With("offramp", url)
-	snk, err := spec.New(connector.Params{ID: o.ID, Instance: u.Instance, URL: url, Config: o.Config, Logger: log, DataDir: r.opts.DataDir})
-	if err != nil {
-		return nil, &artefactError{err}
+	r.warn(url, diags.Unwrap())
+	codecName := o.Codec
+	if codecName == "" {
+		codecName = built.DefaultCodec
 	}
-	c, err := newCodec(o.Codec, spec.DefaultCodec, o.Pos)
+	c, err := newCodec(codecName, "json", o.Pos)
 	if err != nil {
 		return nil, err
 	}
@@ -458,10 +466,37 @@ func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*
 	if err != nil {
 		return nil, err
 	}
-	s := newSinkRunner(url, snk, c, post, log, r.m)
+	m, err := mimeMap(&o.Artefact)
+	if err != nil {
+		return nil, err
+	}
+	sr := sdk.NewSinkRunner(url, o.Type, built.Value, c, post, built.Options)
+	sr.SetCodecMap(codecName, m, post)
+	s := &offramp{url: url, typ: o.Type, log: r.log.With("offramp", url), r: sr}
+	if _, always := built.Value.(sdk.AlwaysResponds); o.Linked || always {
+		pre, err := processorSpecs(processor.Pre, o.Preprocessors, o.Pos)
+		if err != nil {
+			return nil, err
+		}
+		if err := sr.EnableResponses(codecName, m, pre); err != nil {
+			return nil, &artefactError{fmt.Errorf("%s: %w", o.Pos, err)}
+		}
+		s.responses = true
+	}
+	s.r.OnStop(func(code int, reason string) {
+		r.requestStop(stopRequest{who: "offramp " + url, code: code, reason: reason})
+	})
 	r.sinks[url] = s
 	r.sinkOrder = append(r.sinkOrder, url)
 	return s, nil
+}
+
+// requestStop asks the engine to stop gracefully; it never blocks.
+func (r *Runtime) requestStop(req stopRequest) {
+	select {
+	case r.stops <- req:
+	default: // a stop is on its way already
+	}
 }
 
 func (r *Runtime) pipeline(u config.PortURL, queries map[string]*lang.Query) (*pipeline.Pipeline, error) {
@@ -494,6 +529,9 @@ func newCodec(name, def string, pos config.Pos) (codec.Codec, error) {
 	if name == "" {
 		name = "json"
 	}
+	if _, err := component.Get(component.Codec, name); err != nil {
+		return nil, fmt.Errorf("%s: %w", pos, err)
+	}
 	spec, err := codec.Registry.Get(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", pos, err)
@@ -518,12 +556,51 @@ func processorSpecs(t interface {
 // Pipelines lists the pipeline instance URLs, for tests and logs.
 func (r *Runtime) Pipelines() []string { return append([]string(nil), r.pipeOrder...) }
 
-// Run starts everything and runs until ctx is cancelled (or a component
-// fails), then shuts down gracefully within Options.ShutdownTimeout: sources
-// stop first, pipelines process what they hold, sinks finish or fail what
-// is in flight (so acks still reach the WALs), and finally pipelines close
-// their operators.
+// open opens every onramp, then every offramp, before anything runs: an
+// onramp binds its port here, so a taken port fails the start, not the
+// run, and an offramp connecting to a server of the same deployment (a
+// linked transport, a chain) finds it. On a failure it closes what it
+// opened.
+func (r *Runtime) open(ctx context.Context) error {
+	var opened []func() error
+	fail := func(err error) error {
+		for i := len(opened) - 1; i >= 0; i-- {
+			_ = opened[i]()
+		}
+		return err
+	}
+	for _, url := range r.srcOrder {
+		s := r.sources[url]
+		if err := s.r.Open(ctx, r.env(url, s.log)); err != nil {
+			_ = s.r.Close()
+			return fail(fmt.Errorf("opening onramp %s: %w", url, err))
+		}
+		opened = append(opened, s.r.Close)
+	}
+	for _, url := range r.sinkOrder {
+		s := r.sinks[url]
+		if err := s.r.Open(ctx, r.env(url, s.log)); err != nil {
+			_ = s.r.Close()
+			return fail(fmt.Errorf("opening offramp %s: %w", url, err))
+		}
+		opened = append(opened, s.r.Close)
+	}
+	return nil
+}
+
+// Run opens and starts everything and runs until ctx is cancelled, a
+// component fails, or one asks the engine to stop; then it shuts down
+// gracefully within Options.ShutdownTimeout: sources stop first, pipelines
+// process what they hold, sinks finish or fail what is in flight (so acks
+// still reach the WALs), and finally pipelines close their operators. A
+// component that asked to stop with a non-zero exit status makes Run
+// return an *ExitError.
 func (r *Runtime) Run(ctx context.Context) error {
+	if err := r.open(ctx); err != nil {
+		r.closeAll()
+		return err
+	}
+	defer r.closeConnectors()
 	sinkCtx, cancelSinks := context.WithCancel(context.Background())
 	defer cancelSinks()
 	pipeCtx, cancelPipes := context.WithCancel(context.Background())
@@ -531,22 +608,18 @@ func (r *Runtime) Run(ctx context.Context) error {
 	srcCtx, cancelSrcs := context.WithCancel(ctx)
 	defer cancelSrcs()
 
-	fatal := make(chan error, len(r.sinks)+len(r.sources)+2*len(r.sdkSinks)+2*len(r.sdkSources)+1)
-	doneReq := make(chan string, len(r.sources)+len(r.sdkSources)) // onramps asking to stop (close_on_done)
+	fatal := make(chan error, len(r.sinks)+len(r.sources)+len(r.pipes)+1)
 	var sinkWG, pipeWG, srcWG sync.WaitGroup
-	stopReq := make(chan stopRequest, 1) // a connector asking the engine to stop with a status
-	opened := r.openSDKSources(srcCtx, fatal)
 	for _, url := range r.sinkOrder {
 		s := r.sinks[url]
 		sinkWG.Add(1)
 		go func() {
 			defer sinkWG.Done()
-			if err := s.sink.Run(sinkCtx, s.in, s); err != nil && sinkCtx.Err() == nil {
+			if err := s.r.Run(sinkCtx); err != nil && sinkCtx.Err() == nil {
 				fatal <- fmt.Errorf("offramp %s stopped: %w", s.url, err)
 			}
 		}()
 	}
-	r.runSDKSinks(sinkCtx, &sinkWG, fatal, stopReq)
 	for _, url := range r.pipeOrder {
 		p := r.pipes[url]
 		pipeWG.Add(1)
@@ -562,14 +635,16 @@ func (r *Runtime) Run(ctx context.Context) error {
 		srcWG.Add(1)
 		go func() {
 			defer srcWG.Done()
-			err := s.src.Run(srcCtx, s)
-			defer func() {
-				s.stop()
-				s.log.Info("onramp stopped", "events", s.taken.Load())
-			}()
-			if errors.Is(err, connector.ErrDone) {
-				s.log.Info("onramp finished its input; close_on_done: stopping the engine")
-				doneReq <- s.url
+			err := s.r.Run(srcCtx)
+			defer s.log.Info("onramp stopped", "events", s.r.Taken())
+			if code, stop := sdk.StopCode(err); stop {
+				reason := "finished its input (close_on_done)"
+				var se *sdk.StopError
+				if errors.As(err, &se) {
+					reason = se.Reason
+				}
+				s.log.Info("onramp asks the engine to stop", "code", code, "reason", reason)
+				r.requestStop(stopRequest{who: "onramp " + s.url, code: code, reason: reason})
 				return
 			}
 			if err != nil && srcCtx.Err() == nil {
@@ -581,8 +656,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	r.runSDKSources(srcCtx, &srcWG, fatal, stopReq, opened)
-	r.log.Info("running", "onramps", len(r.sources)+len(r.sdkSources), "pipelines", len(r.pipes), "offramps", len(r.sinks)+len(r.sdkSinks))
+	r.log.Info("running", "onramps", len(r.sources), "pipelines", len(r.pipes), "offramps", len(r.sinks))
 	var orphanWG sync.WaitGroup
 	if r.opts.DataDir != "" {
 		orphanWG.Add(1)
@@ -594,21 +668,18 @@ func (r *Runtime) Run(ctx context.Context) error {
 	defer orphanWG.Wait()
 
 	var runErr error
-	var exit *ExitStatus
 	drain := false
 	select {
 	case <-ctx.Done():
 		r.log.Info("shutting down: stopping onramps, draining pipelines and offramps", "timeout", r.opts.ShutdownTimeout.String())
 	case runErr = <-fatal:
 		r.log.Error("shutting down after a failure", "err", runErr)
-	case url := <-doneReq:
-		r.log.Info("shutting down: an onramp finished with close_on_done; delivering what the WALs hold first", "onramp", url)
-		drain = true
-	case req := <-stopReq:
-		r.log.Info("shutting down: a connector asks the engine to stop; delivering what the WALs hold first", "by", req.who, "code", req.code, "reason", req.reason)
+	case req := <-r.stops:
+		r.log.Info("shutting down: a component asked the engine to stop; delivering what the WALs hold first",
+			"by", req.who, "code", req.code, "reason", req.reason)
 		drain = true
 		if req.code != 0 {
-			exit = &ExitStatus{Code: req.code, Reason: req.reason, Who: req.who}
+			runErr = &ExitError{Code: req.code, Who: req.who, Reason: req.reason}
 		}
 	}
 
@@ -638,10 +709,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 		}
 	}
 	for _, url := range r.sinkOrder {
-		r.sinks[url].closeInput()
-	}
-	for _, url := range r.sdkSinkOrder {
-		r.sdkSinks[url].r.CloseInput()
+		r.sinks[url].r.CloseInput()
 	}
 	if !waitOrDeadline(deadline, &sinkWG) {
 		r.log.Warn("offramps did not finish in time; failing what they hold")
@@ -655,9 +723,6 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.log.Warn("some onramps ignored cancellation")
 	}
 	r.log.Info("stopped")
-	if runErr == nil && exit != nil {
-		return exit
-	}
 	return runErr
 }
 
@@ -741,5 +806,19 @@ func (r *Runtime) Close() { r.closeAll() }
 func (r *Runtime) closeAll() {
 	for _, p := range r.pipes {
 		p.Close()
+	}
+}
+
+// closeConnectors closes every onramp and offramp after a run.
+func (r *Runtime) closeConnectors() {
+	for _, url := range r.srcOrder {
+		if err := r.sources[url].r.Close(); err != nil {
+			r.log.Warn("closing onramp failed", "onramp", url, "err", err)
+		}
+	}
+	for _, url := range r.sinkOrder {
+		if err := r.sinks[url].r.Close(); err != nil {
+			r.log.Warn("closing offramp failed", "offramp", url, "err", err)
+		}
 	}
 }

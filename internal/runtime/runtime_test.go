@@ -18,11 +18,10 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	_ "github.com/temblor-dev/temblor/internal/builtin"
 	"github.com/temblor-dev/temblor/internal/config"
-	_ "github.com/temblor-dev/temblor/internal/connector"
 	"github.com/temblor-dev/temblor/internal/wal"
 )
 
@@ -249,9 +248,7 @@ func TestSinkOutage(t *testing.T) {
 	peer.pause()
 	time.Sleep(300 * time.Millisecond)
 	peer.kill()
-	open := func() float64 {
-		return testutil.ToFloat64(rt.m.breaker.WithLabelValues("/offramp/ws/01"))
-	}
+	open := func() float64 { return metric(t, reg, "temblor_offramp_circuit_open", "offramp", "/offramp/ws/01") }
 	waitUntil(t, 30*time.Second, "the breaker to open", func() bool { return open() == 1 })
 	time.Sleep(300 * time.Millisecond)
 	before := peer.count()
@@ -265,11 +262,43 @@ func TestSinkOutage(t *testing.T) {
 	}
 	all := append(peer.messages(), peer2.messages()...)
 	n := checkIDs(t, all)
-	failed := testutil.ToFloat64(rt.m.sinkEvents.WithLabelValues("/offramp/ws/01", "failed"))
+	failed := metric(t, reg, "temblor_offramp_events_total", "offramp", "/offramp/ws/01", "outcome", "failed")
 	if failed == 0 {
 		t.Fatal("the offramp failed nothing, although the peer died holding unconfirmed events")
 	}
 	t.Logf("%d events before the outage, %v failed at the kill and re-sent, %d in all, none lost", before, failed, n)
+}
+
+// metric reads the value of the series of family name with the given
+// label pairs from what reg gathers (0 when it has none yet).
+func metric(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(labels); i += 2 {
+				if got[labels[i]] != labels[i+1] {
+					continue series
+				}
+			}
+			if m.Gauge != nil {
+				return m.Gauge.GetValue()
+			}
+			return m.Counter.GetValue()
+		}
+	}
+	return 0
 }
 
 // TestOrphanWALIsReported: a WAL under --data-dir that no qos::wal of the

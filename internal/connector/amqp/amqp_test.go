@@ -38,7 +38,7 @@ func (c *collector) Send(_ context.Context, b *event.Batch, from sdk.Upstream) e
 		if c.answer != nil && !c.answer(text, n) {
 			act = event.ActFail
 		}
-		from.Contraflow(event.Insight{Action: act, IDs: event.Of(event.Range(ev.ID)), Reason: "test"})
+		from.Contraflow(event.Insight{Action: act, IDs: ev.ID, Reason: "test"})
 	}
 	return nil
 }

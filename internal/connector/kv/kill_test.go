@@ -64,7 +64,7 @@ func childMain() bool {
 	in := bufio.NewScanner(os.Stdin)
 	for seq := uint64(0); in.Scan(); seq++ {
 		key := in.Text()
-		ev := event.Event{ID: event.NewEventID(1, 0, seq), Transactional: true,
+		ev := event.Event{ID: event.One(1, 0, seq), Transactional: true,
 			Data: event.RecordOf("put", event.RecordOf("key", key, "value", key))}
 		if err := r.Send(context.Background(), &event.Batch{Events: []event.Event{ev}}, up); err != nil {
 			fmt.Fprintln(os.Stderr, err)

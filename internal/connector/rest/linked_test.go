@@ -176,9 +176,9 @@ func TestLinkedOfframpHandsOnResponses(t *testing.T) {
 	defer func() { cancel(); <-done; _ = r.Close() }()
 	up := &answers{}
 	b := &event.Batch{Events: []event.Event{
-		{ID: event.NewEventID(7, 0, 1), Transactional: true, Data: event.RecordOf("foo", "bar"),
+		{ID: event.One(7, 0, 1), Transactional: true, Data: event.RecordOf("foo", "bar"),
 			Meta: event.RecordOf("correlation", []event.Value{"1", "2"}, "request", event.RecordOf("headers", event.RecordOf("x-correlation", "c9")))},
-		{ID: event.NewEventID(7, 0, 2), Transactional: true, Data: event.RecordOf("foo", "baz"),
+		{ID: event.One(7, 0, 2), Transactional: true, Data: event.RecordOf("foo", "baz"),
 			Meta: event.RecordOf("endpoint", event.RecordOf("port", int64(1)))}, // nothing listens on port 1
 	}}
 	if err := r.Send(ctx, b, up); err != nil {
@@ -198,7 +198,7 @@ func TestLinkedOfframpHandsOnResponses(t *testing.T) {
 	if c, _ := sdk.MetaGet(rsp.Meta, "correlation"); string(event.MarshalJSON(c)) != `["1","2"]` {
 		t.Errorf("correlation %v", c)
 	}
-	if rsp.ID != event.NewEventID(7, 0, 1) {
+	if !rsp.ID.Equal(event.One(7, 0, 1)) {
 		t.Errorf("the response carries ID %v, not the request's", rsp.ID)
 	}
 	if st, _ := sdk.MetaInt(errs.get()[0].Meta, "response", "status"); st != 503 {

@@ -35,7 +35,7 @@ func BenchmarkSinkRunner(b *testing.B) {
 			}
 			batch := &event.Batch{}
 			for i := range size {
-				batch.Events = append(batch.Events, event.Event{ID: event.NewEventID(1, 0, uint64(i)), Data: v, Transactional: true})
+				batch.Events = append(batch.Events, event.Event{ID: event.One(1, 0, uint64(i)), Data: v, Transactional: true})
 			}
 			// Baseline: encode only.
 			start := time.Now()

@@ -130,7 +130,7 @@ func (c runnerControl) Reply(ctx context.Context, port string, evs []event.Event
 	origin := r.url + "/" + port
 	b := &event.Batch{Events: make([]event.Event, len(evs))}
 	for i, ev := range evs {
-		ev.ID = event.NewEventID(r.ctl.src, 0, r.ctl.seq)
+		ev.ID = event.One(r.ctl.src, 0, r.ctl.seq)
 		r.ctl.seq++
 		ev.Transactional = false
 		ev.Origin = origin

@@ -89,8 +89,8 @@ func TestControl(t *testing.T) {
 	}
 	up.mu.Unlock()
 	evs, _ := out.snapshot()
-	if len(evs) != 4 || evs[2].Data != "stop" || evs[0].Transactional || evs[0].ID.Source == 0 ||
-		evs[1].ID.Start != evs[0].ID.Start+1 || evs[0].Origin != "/offramp/t/01/out" {
+	if len(evs) != 4 || evs[2].Data != "stop" || evs[0].Transactional || evs[0].ID.First().Source == 0 ||
+		evs[1].ID.First().Start != evs[0].ID.First().Start+1 || evs[0].Origin != "/offramp/t/01/out" {
 		t.Errorf("replies: %+v", evs)
 	}
 	if s.payloads != 0 {

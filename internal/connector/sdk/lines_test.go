@@ -21,6 +21,9 @@ func readAll(t *testing.T, text string, maxLine int, keepNewline bool) (lines []
 				line, _ := r.Info.Get("line")
 				bytes, _ := r.Info.Get("bytes")
 				refused = append(refused, fmt.Sprintf("%v:%v", line, bytes))
+				if want := fmt.Sprintf("line %v of in.txt is %v bytes, over max_line_bytes (%d); skipped", line, bytes, maxLine); r.Reason != want {
+					t.Errorf("reason %q, want %q", r.Reason, want)
+				}
 			}
 		}
 		if errors.Is(err, io.EOF) {

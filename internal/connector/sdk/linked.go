@@ -218,7 +218,7 @@ func (t replyTarget) Send(ctx context.Context, b *event.Batch, from Upstream) er
 	src := r.src.(Replier)
 	for i := range b.Events {
 		ev := &b.Events[i]
-		own, _ := event.Of(event.Range(ev.ID)).Split(r.id)
+		own, _ := ev.ID.Split(r.id)
 		err := ErrNoPeer
 		if to, ok := r.replies.lookup(own); ok {
 			err = src.Reply(ctx, to, ev, r.replies.enc)
@@ -232,12 +232,12 @@ func (t replyTarget) Send(ctx context.Context, b *event.Batch, from Upstream) er
 		default:
 			r.m.replies.WithLabelValues(r.url, "failed").Inc()
 			if ev.Transactional && from != nil {
-				from.Contraflow(event.Insight{Action: event.ActFail, ID: ev.ID, IDs: event.Of(event.Range(ev.ID)), Reason: err.Error()})
+				from.Contraflow(event.Insight{Action: event.ActFail, IDs: ev.ID, Reason: err.Error()})
 			}
 			continue
 		}
 		if ev.Transactional && from != nil {
-			from.Contraflow(event.Insight{Action: event.ActAck, ID: ev.ID, IDs: event.Of(event.Range(ev.ID))})
+			from.Contraflow(event.Insight{Action: event.ActAck, IDs: ev.ID})
 		}
 	}
 	return nil

@@ -123,7 +123,7 @@ func (rs *responses) Respond(ctx context.Context, port string, rsp *Response) er
 	if meta == nil {
 		meta = event.NewRecord(2)
 	}
-	var id event.EventID
+	var id event.IDs
 	if rsp.Request != nil {
 		if c, ok := MetaGet(rsp.Request.Meta, "correlation"); ok && !meta.Has("correlation") {
 			meta.Set("correlation", event.DeepCopy(c))
@@ -135,7 +135,7 @@ func (rs *responses) Respond(ctx context.Context, port string, rsp *Response) er
 		evID := id
 		if evID.IsZero() {
 			rs.mu.Lock()
-			evID = event.NewEventID(rs.src, 0, rs.seq)
+			evID = event.One(rs.src, 0, rs.seq)
 			rs.seq++
 			rs.mu.Unlock()
 		}

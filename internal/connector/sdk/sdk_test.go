@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/temblor-dev/temblor/internal/codec"
 	"github.com/temblor-dev/temblor/internal/component"
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lograte"
 	"github.com/temblor-dev/temblor/internal/processor"
 )
 
@@ -131,7 +135,7 @@ func runSource(t *testing.T, src Source, pre []processor.Spec, targets ...Target
 func answer(up Upstream, act event.Action, evs ...event.Event) {
 	var ids event.IDs
 	for _, ev := range evs {
-		ids.Add(event.Range(ev.ID))
+		ids.AddAll(ev.ID)
 	}
 	up.Contraflow(event.Insight{Action: act, IDs: ids, Reason: "r"})
 }
@@ -307,7 +311,7 @@ var nextSeq uint64
 func batchOf(n int, transactional bool) *event.Batch {
 	b := &event.Batch{}
 	for range n {
-		b.Events = append(b.Events, event.Event{ID: event.NewEventID(1, 0, nextSeq), Data: "x", Transactional: transactional})
+		b.Events = append(b.Events, event.Event{ID: event.One(1, 0, nextSeq), Data: "x", Transactional: transactional})
 		nextSeq++
 	}
 	return b
@@ -354,7 +358,7 @@ func TestEncodeErrorIsUndeliverable(t *testing.T) {
 	b.Events[1].Data = "bad"
 	err := r.Send(context.Background(), b, up)
 	var ue *event.UndeliverableError
-	if !errors.As(err, &ue) || ue.Events != 1 || !ue.IDs.Equal(event.Of(event.Range(b.Events[1].ID))) {
+	if !errors.As(err, &ue) || ue.Events != 1 || !ue.IDs.Equal(b.Events[1].ID) {
 		t.Fatalf("Send: %v", err)
 	}
 	waitFor(t, "3 answers", func() bool { a, f, _ := up.get(); return a+f == 3 })
@@ -390,4 +394,83 @@ func TestConfirmGroupsUpToMaxUnconfirmed(t *testing.T) {
 	if len(s.confirms) > 5 {
 		t.Errorf("%d confirms for 10 queued batches of 5 with max 20: not grouped (%v)", len(s.confirms), s.confirms)
 	}
+}
+
+// TestUndecodableFrameOwesNothing: a frame the codec refuses makes no
+// event (it goes to the err port or the log), so it is acked at once; the
+// good frame beside it waits for its event's answer.
+func TestUndecodableFrameOwesNothing(t *testing.T) {
+	s := &script{inputs: make(chan *Input, 1), fail: make(chan error)}
+	tg := &collect{}
+	r := NewSourceRunner("/onramp/t/01", "test", s, mustCodec(t, "json"), nil)
+	r.Link("out", tg)
+	if err := r.Open(context.Background(), quiet); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = r.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	h := &acks{}
+	s.inputs <- &Input{Frames: [][]byte{[]byte(`{"a":1}`), []byte(`{not json`)}, Acks: h}
+	waitFor(t, "the good event", func() bool { e, _ := tg.snapshot(); return len(e) == 1 })
+	waitFor(t, "the bad frame acked", func() bool { return h.answered() == 1 })
+	evs, up := tg.snapshot()
+	answer(up, event.ActAck, evs[0])
+	waitFor(t, "the good frame acked", func() bool { return h.answered() == 2 })
+	if got := fmt.Sprint(h.get()); got != "[ack 1-2 ack 0-1]" {
+		t.Fatalf("answers %s", got)
+	}
+}
+
+// TestUndecodableInputIsLoggedRateLimited: 20,000 undecodable frames make
+// one warning in full and one summary with the count, not 20,000 lines;
+// the metric counts every one.
+func TestUndecodableInputIsLoggedRateLimited(t *testing.T) {
+	var logs lockedBuffer
+	reg := prometheus.NewRegistry()
+	r := NewSourceRunner("/onramp/t/01", "test", &script{}, mustCodec(t, "json"), nil)
+	if err := r.Open(context.Background(), component.Env{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Metrics: reg}); err != nil {
+		t.Fatal(err)
+	}
+	// However slow the machine, the 20,000 fall within one interval.
+	r.decodeLog = lograte.New(time.Hour, func(n, total uint64) {
+		r.log.Warn("more input could not be decoded", "inputs", n, "total", total)
+	})
+	ctx := context.Background()
+	for range 20 {
+		frames := make([][]byte, 1000)
+		for i := range frames {
+			frames[i] = []byte("{not json")
+		}
+		if err := r.Push(ctx, &Input{Stream: 1, Frames: frames}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.decodeLog.Stop()
+	full := strings.Count(logs.String(), `msg="input could not be decoded"`)
+	summaries := strings.Count(logs.String(), `msg="more input could not be decoded"`)
+	if full != 1 || summaries != 1 || !strings.Contains(logs.String(), "inputs=19999") || !strings.Contains(logs.String(), "total=20000") {
+		t.Fatalf("%d full lines and %d summaries, want 1 and 1 accounting for all 20000:\n%.2000s", full, summaries, logs.String())
+	}
+	if n := testutil.ToFloat64(r.m.decodeErrors); n != 20000 {
+		t.Fatalf("decode errors counted: %v, want 20000", n)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -54,9 +54,7 @@ type Peer interface {
 // Upstream receives contraflow: acks and fails of the events a pipeline
 // sent, and circuit-breaker changes. It must never block. (A pipeline is
 // one.)
-type Upstream interface {
-	Contraflow(in event.Insight)
-}
+type Upstream = event.Upstream
 
 // Message is one event on its way out, encoded.
 type Message struct {
@@ -74,12 +72,12 @@ type Message struct {
 	// latency histogram).
 	IngestNS uint64
 
-	id event.EventID // set when tx
-	tx bool          // the event is transactional
+	id event.IDs // set when tx
+	tx bool      // the event is transactional
 }
 
 // ID is the message's event ID (a linked offramp's response carries it).
-func (m *Message) ID() event.EventID { return m.id }
+func (m *Message) ID() event.IDs { return m.id }
 
 // Batch is what a sink writes at once.
 type Batch struct {
@@ -284,6 +282,9 @@ func (r *SinkRunner) Close() error {
 // encodeLocked encodes ev; one1 is a slot for the single payload of the
 // common case (no postprocessor), so that it costs no slice of its own.
 func (r *SinkRunner) encodeLocked(ev *event.Event, one1 [][]byte, egress uint64) ([][]byte, error) {
+	if ev.Batch {
+		return r.encodeBatchLocked(ev, egress)
+	}
 	b, err := r.codec.Encode(ev.Data)
 	if err != nil {
 		return nil, fmt.Errorf("encoding for %s: %w", r.url, err)
@@ -301,6 +302,31 @@ func (r *SinkRunner) encodeLocked(ev *event.Event, one1 [][]byte, egress uint64)
 	out := make([][]byte, len(frames))
 	for i, f := range frames {
 		out[i] = f.Data
+	}
+	return out, nil
+}
+
+// encodeBatchLocked encodes a batch event (generic::batch) value by value:
+// each value is a payload of its own, and the batch is one message to the
+// sink (acked or failed as a whole).
+func (r *SinkRunner) encodeBatchLocked(ev *event.Event, egress uint64) ([][]byte, error) {
+	var out [][]byte
+	for _, v := range ev.BatchValues() {
+		b, err := r.codec.Encode(v)
+		if err != nil {
+			return nil, fmt.Errorf("encoding for %s: %w", r.url, err)
+		}
+		if r.post == nil {
+			out = append(out, b)
+			continue
+		}
+		frames, errs := r.post.Process(processor.Frame{Data: b, Meta: processor.Meta{IngestNS: ev.IngestNS, EgressNS: egress}})
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("postprocessor on %s: %w", r.url, errors.Join(errs...))
+		}
+		for _, f := range frames {
+			out = append(out, f.Data)
+		}
 	}
 	return out, nil
 }
@@ -332,13 +358,13 @@ func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) er
 			}
 			bad.Events++
 			if ev.Transactional {
-				bad.IDs.Add(event.Range(ev.ID))
+				bad.IDs.AddAll(ev.ID)
 			}
 			continue
 		}
 		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta, IngestNS: ev.IngestNS, Data: ev.Data, id: ev.ID, tx: ev.Transactional})
 		if ev.Transactional {
-			out.ids.Add(event.Range(ev.ID))
+			out.ids.AddAll(ev.ID)
 		} else {
 			out.plain++
 		}
@@ -418,7 +444,7 @@ func (r *SinkRunner) answerSettled(b *Batch, reason string) bool {
 		if why == "" {
 			r.m.acked.Inc()
 			if m.tx {
-				ok.Add(event.Range(m.id))
+				ok.AddAll(m.id)
 			}
 			continue
 		}
@@ -433,7 +459,7 @@ func (r *SinkRunner) answerSettled(b *Batch, reason string) bool {
 			fails[why] = ids
 			order = append(order, why)
 		}
-		ids.Add(event.Range(m.id))
+		ids.AddAll(m.id)
 	}
 	if b.back != nil {
 		if !ok.IsZero() {

@@ -145,7 +145,8 @@ type SourceRunner struct {
 	bookMu sync.Mutex
 	book   []*pending // inputs with Acks awaiting answers, by first sequence
 
-	waiting atomic.Int32 // goroutines held by an open breaker
+	waiting atomic.Int32  // goroutines held by an open breaker
+	taken   atomic.Uint64 // events every pipeline on `out` took
 
 	replies  *replies      // set by EnableReplies (a linked onramp)
 	codecMap codec.MimeMap // set by SetCodecMap; decoders by name, under mu
@@ -315,11 +316,7 @@ func (r *SourceRunner) Contraflow(in event.Insight) {
 		}
 		r.cbMu.Unlock()
 	case event.ActAck, event.ActFail:
-		ids := in.IDs
-		if ids.IsZero() {
-			ids = event.Of(event.Range(in.ID))
-		}
-		own, _ := ids.Split(r.id)
+		own, _ := in.IDs.Split(r.id)
 		for i := range own.Len() {
 			rg := own.At(i)
 			r.answer(rg.Start, rg.End, in.Action == event.ActFail, in.Reason)
@@ -382,17 +379,36 @@ func (r *SourceRunner) Push(ctx context.Context, in *Input) error {
 
 func (r *SourceRunner) send(ctx context.Context, port string, b *event.Batch) error {
 	ts := r.outs[port]
+	var ids event.IDs
+	n := len(b.Events)
+	if port == "out" {
+		ids = b.TransactionalIDs() // before handing b over
+	}
 	for i, t := range ts {
 		bb := b
 		if i < len(ts)-1 {
 			bb = b.Clone()
 		}
 		if err := t.Send(ctx, bb, r); err != nil {
+			// The pipelines from this one on never got the events: their
+			// answers are fails.
+			for range len(ts) - i {
+				for j := range ids.Len() {
+					rg := ids.At(j)
+					r.answer(rg.Start, rg.End, true, "not taken by the pipeline: "+err.Error())
+				}
+			}
 			return err
 		}
 	}
+	if port == "out" {
+		r.taken.Add(uint64(n))
+	}
 	return nil
 }
+
+// Taken is how many events every pipeline linked to `out` took so far.
+func (r *SourceRunner) Taken() uint64 { return r.taken.Load() }
 
 // endAll flushes the preprocessors of every stream (the source finished).
 func (r *SourceRunner) endAll(ctx context.Context) {
@@ -432,12 +448,13 @@ func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []
 		return nil
 	}
 	emit := func(idx int, ingest uint64, v event.Value, m event.Value) {
-		ev := event.Event{ID: event.NewEventID(r.id, in.Stream, r.seq), IngestNS: ingest, Data: v, Meta: m,
+		seq := r.seq
+		ev := event.Event{ID: event.One(r.id, in.Stream, seq), IngestNS: ingest, Data: v, Meta: m,
 			Transactional: transactional, Origin: origin}
 		r.seq++
 		if transactional && idx >= 0 {
 			if spans[idx].n == 0 {
-				spans[idx].first = ev.ID.Start
+				spans[idx].first = seq
 			}
 			spans[idx].n++
 		}
@@ -451,7 +468,7 @@ func (r *SourceRunner) decodeLocked(in *Input) (out, errs *event.Batch, spans []
 		if len(r.outs["err"]) == 0 {
 			return
 		}
-		errs.Events = append(errs.Events, event.Event{ID: event.NewEventID(r.id, in.Stream, r.seq), IngestNS: now,
+		errs.Events = append(errs.Events, event.Event{ID: event.One(r.id, in.Stream, r.seq), IngestNS: now,
 			Data: event.RecordOf("error", err.Error(), "data", string(data)), Meta: m, Origin: origin})
 		r.seq++
 	}
@@ -540,6 +557,6 @@ func (r *SourceRunner) refuse(rf Refusal, now uint64, stream uint64, origin stri
 			data.Set(k, v)
 		}
 	}
-	errs.Events = append(errs.Events, event.Event{ID: event.NewEventID(r.id, stream, r.seq), IngestNS: now, Data: data, Origin: origin})
+	errs.Events = append(errs.Events, event.Event{ID: event.One(r.id, stream, r.seq), IngestNS: now, Data: data, Origin: origin})
 	r.seq++
 }

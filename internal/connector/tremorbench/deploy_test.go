@@ -2,7 +2,6 @@ package tremorbench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -271,30 +270,19 @@ func (d *deployment) buildPipeline(id string, validate bool) (*pipeline.Pipeline
 	return pipeline.Build(q, "/pipeline/"+id+"/01", pipeline.BuildEnv{Logger: quiet, Metrics: prometheus.NewRegistry(), Validate: validate})
 }
 
-// toPipeline feeds a pipeline from a source runner (a batch is sent event
-// by event).
+// toPipeline feeds a pipeline from a source runner.
 type toPipeline struct{ p *pipeline.Pipeline }
 
 func (t toPipeline) Send(ctx context.Context, b *event.Batch, from sdk.Upstream) error {
-	for i := range b.Events {
-		if err := t.p.Send(ctx, &b.Events[i], from); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.p.Send(ctx, b, from)
 }
 
 // toSink is a pipeline output that feeds a sink runner.
 type toSink struct{ r *sdk.SinkRunner }
 
 func (t toSink) Name() string { return t.r.Name() }
-func (t toSink) Send(ctx context.Context, ev *event.Event, back pipeline.Upstream) error {
-	err := t.r.Send(ctx, &event.Batch{Events: []event.Event{*ev}}, back)
-	var ue *event.UndeliverableError
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%w: %v", pipeline.ErrUndeliverable, err)
-	}
-	return err
+func (t toSink) Send(ctx context.Context, b *event.Batch, back pipeline.Upstream) error {
+	return t.r.Send(ctx, b, back)
 }
 
 // run wires the deployment the way the engine does — onramps, pipelines

@@ -126,9 +126,9 @@ func TestLinkedRoundTrip(t *testing.T) {
 
 	up := &answers{}
 	b := &event.Batch{Events: []event.Event{
-		{ID: event.NewEventID(9, 0, 1), Transactional: true, Data: event.RecordOf("n", int64(1)), Meta: event.RecordOf("correlation", "c1")},
-		{ID: event.NewEventID(9, 0, 2), Transactional: true, Data: event.RecordOf("n", int64(2)), Meta: event.RecordOf("binary", true)},
-		{ID: event.NewEventID(9, 0, 3), Transactional: true, Data: event.RecordOf("n", int64(3)), Meta: event.RecordOf("url", "ws://elsewhere/")},
+		{ID: event.One(9, 0, 1), Transactional: true, Data: event.RecordOf("n", int64(1)), Meta: event.RecordOf("correlation", "c1")},
+		{ID: event.One(9, 0, 2), Transactional: true, Data: event.RecordOf("n", int64(2)), Meta: event.RecordOf("binary", true)},
+		{ID: event.One(9, 0, 3), Transactional: true, Data: event.RecordOf("n", int64(3)), Meta: event.RecordOf("url", "ws://elsewhere/")},
 	}}
 	if err := kr.Send(ctx, b, up); err != nil {
 		t.Fatal(err)

@@ -184,9 +184,11 @@ type collector struct {
 	out  *[]event.Value
 }
 
-func (c *collector) Send(_ context.Context, ev *event.Event, _ pipeline.Upstream) error {
+func (c *collector) Send(_ context.Context, b *event.Batch, _ pipeline.Upstream) error {
 	c.mu.Lock()
-	*c.out = append(*c.out, ev.Data)
+	for i := range b.Events {
+		*c.out = append(*c.out, b.Events[i].Data)
+	}
 	c.mu.Unlock()
 	return nil
 }
@@ -210,8 +212,8 @@ func runPipeline(p *pipeline.Pipeline, in []event.Value) ([]event.Value, error) 
 		<-done
 	}()
 	for i, data := range in {
-		ev := &event.Event{ID: event.NewEventID(0, 0, uint64(i)), IngestNS: uint64(i), Data: data, Meta: event.NewRecord(0)}
-		if err := p.Send(ctx, ev, nil); err != nil {
+		ev := &event.Event{ID: event.One(0, 0, uint64(i)), IngestNS: uint64(i), Data: data, Meta: event.NewRecord(0)}
+		if err := p.Send(ctx, event.BatchOf(ev), nil); err != nil {
 			return nil, err
 		}
 		if err := p.Sync(ctx); err != nil {

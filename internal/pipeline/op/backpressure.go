@@ -52,7 +52,7 @@ func init() {
 					}
 					steps = cfg.Steps
 				}
-				o := &backpressure{timeoutMS: cfg.Timeout, cb: cfg.CircuitBreaker, sent: map[event.EventID]sentEvent{}}
+				o := &backpressure{timeoutMS: cfg.Timeout, cb: cfg.CircuitBreaker, sent: map[event.Range]sentEvent{}}
 				for _, s := range steps {
 					o.steps = append(o.steps, s*1_000_000)
 				}
@@ -75,7 +75,7 @@ type backpressure struct {
 	backoff uint64 // ns; 0: not backing off
 	next    uint64 // ns: when events may go out again
 	tripped bool
-	sent    map[event.EventID]sentEvent
+	sent    map[event.Range]sentEvent // by the event's (first) ID
 }
 
 func (o *backpressure) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
@@ -85,7 +85,7 @@ func (o *backpressure) OnEvent(c *pipeline.Context, _ string, ev *event.Event) e
 		return nil
 	}
 	o.next = now + o.backoff
-	o.sent[ev.ID] = sentEvent{at: now, tx: ev.Transactional}
+	o.sent[ev.ID.First()] = sentEvent{at: now, tx: ev.Transactional}
 	ev.Transactional = true
 	c.Emit("out", ev)
 	return nil
@@ -104,15 +104,46 @@ func nextBackoff(steps []uint64, cur uint64) uint64 {
 	return b
 }
 
-func (o *backpressure) OnContraflow(c *pipeline.Context, in event.Insight) bool {
+func (o *backpressure) OnContraflow(c *pipeline.Context, in *event.Insight) bool {
 	if in.Action != event.ActAck && in.Action != event.ActFail {
 		return true
 	}
-	s, ok := o.sent[in.ID]
-	if !ok {
+	// An answer may name several events (ranges): each of ours adjusts
+	// the back-off; those that were not transactional before they reached
+	// us stop here.
+	return passOn(in, o.sent, func(s sentEvent) { o.answered(c, in, s) })
+}
+
+// passOn runs fn for each event of in that is in sent (and forgets it),
+// takes the ones that were not transactional before out of in, and
+// reports whether anything of in goes on upstream.
+func passOn(in *event.Insight, sent map[event.Range]sentEvent, fn func(sentEvent)) bool {
+	if len(sent) == 0 {
 		return true
 	}
-	delete(o.sent, in.ID)
+	var keep event.IDs
+	dropped := false
+	for r := range in.IDs.Events() {
+		s, ok := sent[r]
+		if !ok {
+			keep.Add(r)
+			continue
+		}
+		delete(sent, r)
+		fn(s)
+		if s.tx {
+			keep.Add(r)
+		} else {
+			dropped = true
+		}
+	}
+	if dropped {
+		in.IDs = keep
+	}
+	return !in.IDs.IsZero()
+}
+
+func (o *backpressure) answered(c *pipeline.Context, in *event.Insight, s sentEvent) {
 	now := c.Now()
 	wasOpen := o.backoff == 0
 	slow := float64(now-s.at)/1e6 > o.timeoutMS
@@ -126,7 +157,6 @@ func (o *backpressure) OnContraflow(c *pipeline.Context, in event.Insight) bool 
 		o.tripped = true
 		c.Upstream(event.Insight{Action: event.ActTrigger, From: c.URL(), Reason: "qos::backpressure: output slow or failing"})
 	}
-	return s.tx
 }
 
 // OnSignal ends a back-off whose time passed.

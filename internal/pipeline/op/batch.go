@@ -31,7 +31,7 @@ func init() {
 			if _, err := p.Decode(batchSchema, &cfg); err != nil {
 				return nil, err
 			}
-			b := &batch{count: int(min(cfg.Count, 1<<30)), src: event.NewSourceID(), pending: map[event.EventID][]event.EventID{}}
+			b := &batch{count: int(min(cfg.Count, 1<<30))}
 			if cfg.Timeout != nil {
 				b.maxDelay = *cfg.Timeout * 1_000_000
 			}
@@ -43,20 +43,11 @@ func init() {
 type batch struct {
 	count    int
 	maxDelay uint64 // ns; 0: none
-	src      event.SourceID
-	seq      uint64
 
 	data    []event.Value
-	ids     []event.EventID // transactional events in the open batch
+	ids     event.IDs // the transactional events in the open batch, kept
 	firstNS uint64
-	tx      bool
-	pending map[event.EventID][]event.EventID // sent batch → its events
 }
-
-var _ pipeline.Answerer = (*batch)(nil)
-
-// AnswersUpstream: every transactional event is answered once its batch is.
-func (b *batch) AnswersUpstream() {}
 
 func (b *batch) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
 	if len(b.data) == 0 {
@@ -69,8 +60,8 @@ func (b *batch) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
 	b.data = append(b.data, event.RecordOf("data", event.RecordOf("value", ev.Data, "meta", meta,
 		"ingest_ns", ev.IngestNS, "kind", nil, "is_batch", ev.Batch)))
 	if ev.Transactional {
-		b.ids = append(b.ids, ev.ID)
-		b.tx = true
+		c.Keep(ev)
+		b.ids.AddAll(ev.ID)
 	}
 	if len(b.data) >= b.count || (b.maxDelay > 0 && ev.IngestNS-b.firstNS > b.maxDelay) {
 		b.flush(c)
@@ -82,14 +73,16 @@ func (b *batch) flush(c *pipeline.Context) {
 	if len(b.data) == 0 {
 		return
 	}
-	b.seq++
-	out := &event.Event{ID: event.NewEventID(b.src, 0, b.seq), IngestNS: b.firstNS, Data: b.data,
-		Meta: event.NewRecord(0), Batch: true, Transactional: b.tx}
-	if b.tx {
-		b.pending[out.ID] = b.ids
-	}
-	b.data, b.ids, b.tx = nil, nil, false
+	// The batch event carries the IDs of its transactional events: its
+	// ack or fail reaches each of them (and their sources or WALs).
+	out := &event.Event{ID: b.ids, IngestNS: b.firstNS, Data: b.data,
+		Meta: event.NewRecord(0), Batch: true, Transactional: !b.ids.IsZero()}
+	ids := b.ids
+	b.data, b.ids = nil, event.IDs{}
 	c.Emit("out", out)
+	if !ids.IsZero() {
+		c.Release(ids)
+	}
 }
 
 // OnSignal sends a batch whose timeout passed.
@@ -98,20 +91,4 @@ func (b *batch) OnSignal(c *pipeline.Context) error {
 		b.flush(c)
 	}
 	return nil
-}
-
-// OnContraflow turns the answer of a batch into answers of its events.
-func (b *batch) OnContraflow(c *pipeline.Context, in event.Insight) bool {
-	if in.ID.Source != b.src || (in.Action != event.ActAck && in.Action != event.ActFail) {
-		return true
-	}
-	ids, ok := b.pending[in.ID]
-	if !ok {
-		return false
-	}
-	delete(b.pending, in.ID)
-	for _, id := range ids {
-		c.Upstream(event.Insight{Action: in.Action, ID: id, Reason: in.Reason})
-	}
-	return false
 }

@@ -21,13 +21,15 @@ type blackhole struct {
 }
 
 func (b *blackhole) Name() string { return "blackhole" }
-func (b *blackhole) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) error {
+func (b *blackhole) Send(_ context.Context, batch *event.Batch, back pipeline.Upstream) error {
 	if b.onRecv != nil {
-		b.onRecv(ev)
+		for i := range batch.Events {
+			b.onRecv(&batch.Events[i])
+		}
 	}
-	b.n.Add(1)
-	if ev.Transactional {
-		back.Contraflow(event.Insight{Action: event.ActAck, ID: ev.ID})
+	b.n.Add(int64(len(batch.Events)))
+	if ids := batch.TransactionalIDs(); !ids.IsZero() {
+		back.Contraflow(event.Insight{Action: event.ActAck, IDs: ids})
 	}
 	return nil
 }
@@ -60,7 +62,7 @@ func benchPipeline(b *testing.B, withWAL bool, sync string, out *blackhole) (*pi
 }
 
 func metronomeEvent(src event.SourceID, i int) *event.Event {
-	return &event.Event{ID: event.NewEventID(src, 0, uint64(i)), IngestNS: uint64(time.Now().UnixNano()),
+	return &event.Event{ID: event.One(src, 0, uint64(i)), IngestNS: uint64(time.Now().UnixNano()),
 		Data: event.RecordOf("onramp", "metronome", "id", int64(i), "ingest_ns", time.Now().UnixNano())}
 }
 
@@ -70,7 +72,7 @@ func pump(b *testing.B, p *pipeline.Pipeline, out *blackhole, n int) time.Durati
 	start := time.Now()
 	base := out.n.Load()
 	for i := 0; i < n; i++ {
-		if err := p.Send(context.Background(), metronomeEvent(src, i), nil); err != nil {
+		if err := p.Send(context.Background(), event.BatchOf(metronomeEvent(src, i)), nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -133,7 +135,7 @@ func BenchmarkWALLatency10k(b *testing.B) {
 		mu.Lock()
 		sentAt[int64(i)] = time.Now()
 		mu.Unlock()
-		if err := p.Send(context.Background(), metronomeEvent(src, i), nil); err != nil {
+		if err := p.Send(context.Background(), event.BatchOf(metronomeEvent(src, i)), nil); err != nil {
 			b.Fatal(err)
 		}
 	}

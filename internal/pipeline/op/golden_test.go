@@ -84,16 +84,18 @@ type ackingSink struct {
 
 func (s *ackingSink) Name() string { return "sink/" + s.port }
 
-func (s *ackingSink) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) error {
+func (s *ackingSink) Send(_ context.Context, b *event.Batch, back pipeline.Upstream) error {
 	s.mu.Lock()
-	for _, v := range ev.BatchValues() {
-		fmt.Fprintf(s.out, "%s\t%s\n", s.port, event.AppendJSON(nil, v))
+	for i := range b.Events {
+		for _, v := range b.Events[i].BatchValues() {
+			fmt.Fprintf(s.out, "%s\t%s\n", s.port, event.AppendJSON(nil, v))
+		}
 	}
 	s.mu.Unlock()
-	if ev.Transactional {
-		in := event.Insight{Action: event.ActAck, ID: ev.ID}
+	if ids := b.TransactionalIDs(); !ids.IsZero() {
+		in := event.Insight{Action: event.ActAck, IDs: ids}
 		if s.fail {
-			in = event.Insight{Action: event.ActFail, ID: ev.ID, Reason: "sink failed"}
+			in = event.Insight{Action: event.ActFail, IDs: ids, Reason: "sink failed"}
 		}
 		back.Contraflow(in)
 	}
@@ -109,11 +111,13 @@ type answers struct {
 func (a *answers) Contraflow(in event.Insight) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch in.Action {
-	case event.ActAck:
-		a.got[in.ID.Start] += "ack "
-	case event.ActFail:
-		a.got[in.ID.Start] += "fail "
+	for r := range in.IDs.Events() {
+		switch in.Action {
+		case event.ActAck:
+			a.got[r.Start] += "ack "
+		case event.ActFail:
+			a.got[r.Start] += "fail "
+		}
 	}
 }
 
@@ -173,8 +177,8 @@ func trickleCase(t *testing.T, dir string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := &event.Event{ID: event.NewEventID(src, 0, n), IngestNS: n, Data: v, Meta: event.NewRecord(0), Transactional: true}
-		if err := p.Send(ctx, ev, up); err != nil {
+		ev := &event.Event{ID: event.One(src, 0, n), IngestNS: n, Data: v, Meta: event.NewRecord(0), Transactional: true}
+		if err := p.Send(ctx, event.BatchOf(ev), up); err != nil {
 			t.Fatal(err)
 		}
 		if err := p.Sync(ctx); err != nil {

@@ -30,7 +30,7 @@ func TestWALMaxBytesOnlyPausesAndResumes(t *testing.T) {
 	var mu = make(chan struct{}, 1)
 	mu <- struct{}{}
 	hold := true
-	var held []event.EventID
+	var held []event.IDs
 	s := &sink{decide: func(ev *event.Event, _ int) event.Action {
 		<-mu
 		defer func() { mu <- struct{}{} }()
@@ -179,8 +179,8 @@ select {"id": event.id, "r": 100 / (event.id - 3)} from w into out;
 			h.stop(t)
 			s.mu.Lock()
 			for _, ev := range s.got {
-				if id, _ := ev.Data.(*event.Record).Get("id"); id == int64(6) && s.tries[ev.ID] != 2 {
-					t.Errorf("the event the sink failed was sent %d times, want 2", s.tries[ev.ID])
+				if id, _ := ev.Data.(*event.Record).Get("id"); id == int64(6) && s.tries[ev.ID.First()] != 2 {
+					t.Errorf("the event the sink failed was sent %d times, want 2", s.tries[ev.ID.First()])
 				}
 			}
 			s.mu.Unlock()

@@ -32,7 +32,7 @@ func init() {
 			if _, err := p.Decode(percentileSchema, &cfg); err != nil {
 				return nil, err
 			}
-			return &percentile{cfg: cfg, perc: 1, sent: map[event.EventID]sentEvent{}}, nil
+			return &percentile{cfg: cfg, perc: 1, sent: map[event.Range]sentEvent{}}, nil
 		},
 	})
 }
@@ -40,7 +40,7 @@ func init() {
 type percentile struct {
 	cfg  percentileConfig
 	perc float64
-	sent map[event.EventID]sentEvent
+	sent map[event.Range]sentEvent
 }
 
 func (o *percentile) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
@@ -49,25 +49,21 @@ func (o *percentile) OnEvent(c *pipeline.Context, _ string, ev *event.Event) err
 		c.Emit("overflow", ev)
 		return nil
 	}
-	o.sent[ev.ID] = sentEvent{at: c.Now(), tx: ev.Transactional}
+	o.sent[ev.ID.First()] = sentEvent{at: c.Now(), tx: ev.Transactional}
 	ev.Transactional = true
 	c.Emit("out", ev)
 	return nil
 }
 
-func (o *percentile) OnContraflow(c *pipeline.Context, in event.Insight) bool {
+func (o *percentile) OnContraflow(c *pipeline.Context, in *event.Insight) bool {
 	if in.Action != event.ActAck && in.Action != event.ActFail {
 		return true
 	}
-	s, ok := o.sent[in.ID]
-	if !ok {
-		return true
-	}
-	delete(o.sent, in.ID)
-	if in.Action == event.ActFail || float64(c.Now()-s.at)/1e6 > o.cfg.Timeout {
-		o.perc = max(o.perc-o.cfg.StepDown, 0)
-	} else {
-		o.perc = min(o.perc+o.cfg.StepUp, 1)
-	}
-	return s.tx
+	return passOn(in, o.sent, func(s sentEvent) {
+		if in.Action == event.ActFail || float64(c.Now()-s.at)/1e6 > o.cfg.Timeout {
+			o.perc = max(o.perc-o.cfg.StepDown, 0)
+		} else {
+			o.perc = min(o.perc+o.cfg.StepUp, 1)
+		}
+	})
 }

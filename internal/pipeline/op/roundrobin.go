@@ -35,7 +35,7 @@ func init() {
 			if len(cfg.Outputs) == 0 {
 				return nil, at.Errorf("outputs", "`outputs` must name at least one port")
 			}
-			o := &roundrobin{outputs: cfg.Outputs, open: make([]bool, len(cfg.Outputs)), sent: map[event.EventID]int{}}
+			o := &roundrobin{outputs: cfg.Outputs, open: make([]bool, len(cfg.Outputs)), sent: map[event.Range]int{}}
 			for i := range o.open {
 				o.open[i] = true
 			}
@@ -48,7 +48,7 @@ type roundrobin struct {
 	outputs []string
 	open    []bool
 	next    int
-	sent    map[event.EventID]int // transactional events in flight → output
+	sent    map[event.Range]int // transactional events in flight → output
 	tripped bool
 }
 
@@ -58,7 +58,7 @@ func (o *roundrobin) OnEvent(c *pipeline.Context, _ string, ev *event.Event) err
 		if o.open[i] {
 			o.next = i + 1
 			if ev.Transactional {
-				o.sent[ev.ID] = i
+				o.sent[ev.ID.First()] = i
 			}
 			c.Emit(o.outputs[i], ev)
 			return nil
@@ -77,11 +77,15 @@ func (o *roundrobin) anyOpen() bool {
 	return false
 }
 
-func (o *roundrobin) OnContraflow(c *pipeline.Context, in event.Insight) bool {
+func (o *roundrobin) OnContraflow(c *pipeline.Context, in *event.Insight) bool {
 	switch in.Action {
 	case event.ActAck, event.ActFail:
-		if i, ok := o.sent[in.ID]; ok {
-			delete(o.sent, in.ID)
+		for r := range in.IDs.Events() {
+			i, ok := o.sent[r]
+			if !ok {
+				continue
+			}
+			delete(o.sent, r)
 			o.open[i] = in.Action == event.ActAck
 			if !o.anyOpen() && !o.tripped {
 				o.tripped = true

@@ -18,8 +18,8 @@ import (
 type countingOutput struct{ n atomic.Int64 }
 
 func (o *countingOutput) Name() string { return "count" }
-func (o *countingOutput) Send(context.Context, *event.Event, pipeline.Upstream) error {
-	o.n.Add(1)
+func (o *countingOutput) Send(_ context.Context, b *event.Batch, _ pipeline.Upstream) error {
+	o.n.Add(int64(len(b.Events)))
 	return nil
 }
 
@@ -53,7 +53,7 @@ func runQuery(b *testing.B, src string, vals []event.Value, n int) float64 {
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		ev := &event.Event{IngestNS: uint64(i), Data: vals[i%len(vals)]}
-		if err := p.Send(ctx, ev, nil); err != nil {
+		if err := p.Send(ctx, event.BatchOf(ev), nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -74,6 +74,8 @@ type walOp struct {
 	backoff  time.Duration
 	pending  []pendingAppend // appends in order, awaiting durability
 	held     []heldEvent     // accepted while full, appended when room frees
+	// batchData is OnBatch's scratch list of stored forms.
+	batchData [][]byte
 
 	commits chan commitWait
 	watchWG sync.WaitGroup
@@ -103,10 +105,11 @@ type walOp struct {
 	nHeld atomic.Int64
 }
 
+// pendingAppend is an append (of one event or of a batch) awaiting
+// durability, with the IDs of its transactional events.
 type pendingAppend struct {
-	c             *wal.Commit
-	id            event.EventID
-	transactional bool
+	c   *wal.Commit
+	ids event.IDs
 }
 
 // heldEvent is an event accepted while the log was full, with its stored
@@ -122,6 +125,7 @@ type commitWait struct {
 }
 
 var _ pipeline.ContraflowHandler = (*walOp)(nil)
+var _ pipeline.BatchOperator = (*walOp)(nil)
 var _ pipeline.SignalHandler = (*walOp)(nil)
 var _ pipeline.Closer = (*walOp)(nil)
 
@@ -342,7 +346,7 @@ func (w *walOp) OnEvent(c *pipeline.Context, _ string, ev *event.Event) error {
 		// source that can re-send does not keep offering it.
 		w.mDroppedNew.Inc()
 		if ev.Transactional {
-			c.Upstream(event.Insight{Action: event.ActAck, ID: ev.ID})
+			c.Upstream(event.Insight{Action: event.ActAck, IDs: ev.ID})
 		}
 		return nil
 	default:
@@ -365,12 +369,55 @@ func (w *walOp) append(c *pipeline.Context, ev *event.Event, data []byte) error 
 	}
 	w.mStored.Inc()
 	w.nStored++
-	w.pending = append(w.pending, pendingAppend{c: commit, id: ev.ID, transactional: ev.Transactional})
+	var ids event.IDs
+	if ev.Transactional {
+		ids = ev.ID
+	}
+	w.stored(c, commit, ids)
+	return nil
+}
+
+// stored registers an append awaiting durability; under the block policy
+// a log left full by it trips the breaker upstream at once, before the
+// next event arrives.
+func (w *walOp) stored(c *pipeline.Context, commit *wal.Commit, ids event.IDs) {
+	w.pending = append(w.pending, pendingAppend{c: commit, ids: ids})
 	w.commits <- commitWait{c: commit, wake: c.Wake}
 	if w.overflow == wal.OverflowBlock && w.log.Room(0) != nil {
 		w.trip(c)
 	}
-	return nil
+}
+
+// OnBatch stores a batch with one append, one commit and one wake-up when
+// it can (nothing held, the log writes, the whole batch fits); otherwise
+// it takes the events one by one, as OnEvent does.
+func (w *walOp) OnBatch(c *pipeline.Context, port string, b *event.Batch) {
+	if len(w.held) == 0 && w.failed == nil && len(b.Events) > 1 {
+		data := w.batchData[:0]
+		for i := range b.Events {
+			data = append(data, EncodeStored(&b.Events[i]))
+		}
+		_, _, commit, err := w.log.Append(data...)
+		clear(data)
+		w.batchData = data[:0]
+		if err == nil {
+			if !w.failedSince.IsZero() {
+				w.logger.Info("qos::wal can store events again", "wal", w.url, "after", time.Since(w.failedSince).Round(time.Millisecond).String())
+				w.failedSince = time.Time{}
+			}
+			w.mStored.Add(float64(len(b.Events)))
+			w.nStored += uint64(len(b.Events))
+			w.stored(c, commit, b.TransactionalIDs())
+			return
+		}
+		// Full, too large, dropped or not written: nothing of the batch
+		// was appended; decide event by event.
+	}
+	for i := range b.Events {
+		if err := w.OnEvent(c, port, &b.Events[i]); err != nil {
+			c.Failed(&b.Events[i], err)
+		}
+	}
 }
 
 // refuse is the answer for an event the log can never take.
@@ -409,7 +456,7 @@ func (w *walOp) hold(c *pipeline.Context, ev *event.Event, data []byte) error {
 	if ev.Transactional {
 		w.nRefused++
 		w.mRefused.Inc()
-		c.Upstream(event.Insight{Action: event.ActFail, ID: ev.ID, Reason: "qos::wal is full"})
+		c.Upstream(event.Insight{Action: event.ActFail, IDs: ev.ID, Reason: "qos::wal is full"})
 		return nil
 	}
 	if len(w.held) >= walHoldCap {
@@ -418,7 +465,7 @@ func (w *walOp) hold(c *pipeline.Context, ev *event.Event, data []byte) error {
 		w.logger.Error("qos::wal is full and its source ignores back-pressure: event refused", "wal", w.url, "id", ev.ID.String())
 		return nil
 	}
-	w.held = append(w.held, heldEvent{ev: ev, data: data})
+	w.held = append(w.held, heldEvent{ev: ev.Clone(), data: data}) // the batch's memory is reused
 	w.nHeld.Store(int64(len(w.held)))
 	return nil
 }
@@ -499,25 +546,37 @@ func (w *walOp) storeHeld(c *pipeline.Context) {
 	}
 }
 
-// ackDurable acks upstream, in order, the appends that became durable.
+// ackDurable acks upstream, in order, the appends that became durable:
+// one insight for all of them (their IDs are ranges).
 func (w *walOp) ackDurable(c *pipeline.Context) {
+	var acked event.IDs
 	for len(w.pending) > 0 {
 		p := w.pending[0]
-		select {
-		case <-p.c.Done():
-		default:
-			return
+		if !isDone(p.c) {
+			break
 		}
 		w.pending[0] = pendingAppend{}
 		w.pending = w.pending[1:]
 		if err := p.c.Err(); err != nil {
 			w.logger.Error("qos::wal write failed", "wal", w.url, "err", err)
-			if p.transactional {
-				c.Upstream(event.Insight{Action: event.ActFail, ID: p.id, Reason: err.Error()})
+			if !p.ids.IsZero() {
+				c.Upstream(event.Insight{Action: event.ActFail, IDs: p.ids, Reason: err.Error()})
 			}
-		} else if p.transactional {
-			c.Upstream(event.Insight{Action: event.ActAck, ID: p.id})
+		} else {
+			acked.AddAll(p.ids)
 		}
+	}
+	if !acked.IsZero() {
+		c.Upstream(event.Insight{Action: event.ActAck, IDs: acked})
+	}
+}
+
+func isDone(c *wal.Commit) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
 	}
 }
 
@@ -551,7 +610,7 @@ func (w *walOp) emit(c *pipeline.Context) error {
 			_ = w.log.Ack(r.Seq)
 			continue
 		}
-		ev.ID = event.NewEventID(w.src, 0, r.Seq)
+		ev.ID = event.One(w.src, 0, r.Seq)
 		ev.Transactional = true
 		w.inflight[r.Seq] = struct{}{}
 		w.mEmitted.Inc()
@@ -562,9 +621,10 @@ func (w *walOp) emit(c *pipeline.Context) error {
 }
 
 // OnContraflow consumes the insights that concern the log: acks and fails of
-// its own IDs, and downstream breaker changes (the WAL buffers, so those stop
+// its own IDs (taken out of the insight, which goes on upstream with the
+// rest), and downstream breaker changes (the WAL buffers, so those stop
 // here instead of pausing the sources).
-func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
+func (w *walOp) OnContraflow(c *pipeline.Context, in *event.Insight) bool {
 	switch in.Action {
 	case event.ActTrigger:
 		w.broken = true
@@ -575,11 +635,27 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 		w.backoff = minRetryBackoff
 		c.Wake()
 		return false
-	case event.ActAck:
-		if in.ID.Source != w.src {
+	case event.ActAck, event.ActFail:
+		own, rest := in.IDs.Split(w.src)
+		if own.IsZero() {
 			return true
 		}
-		for s := in.ID.Start; s <= in.ID.End; s++ {
+		in.IDs = rest
+		if in.Action == event.ActAck {
+			w.acked(c, own)
+		} else {
+			w.failedDownstream(own)
+		}
+		return !rest.IsZero()
+	}
+	return true
+}
+
+// acked advances the log over the acked sequence numbers.
+func (w *walOp) acked(c *pipeline.Context, ids event.IDs) {
+	for i := range ids.Len() {
+		r := ids.At(i)
+		for s := r.Start; s <= r.End; s++ {
 			delete(w.inflight, s)
 			if err := w.log.Ack(s); err != nil {
 				w.logger.Error("qos::wal ack failed", "wal", w.url, "seq", s, "err", err)
@@ -587,46 +663,45 @@ func (w *walOp) OnContraflow(c *pipeline.Context, in event.Insight) bool {
 			w.mAcked.Inc()
 			w.nAcked++
 		}
-		w.backoff = minRetryBackoff
-		c.Wake()
-		return false
-	case event.ActFail:
-		if in.ID.Source != w.src {
-			return true
-		}
-		// Re-send from the first failed event still ours: one that
-		// drop_oldest let go while it was in flight is not re-sent.
-		resend := uint64(0)
-		for s := in.ID.Start; s <= in.ID.End; s++ {
+	}
+	w.backoff = minRetryBackoff
+	c.Wake()
+}
+
+// failedDownstream rewinds to re-send from the first failed event still
+// ours: one that drop_oldest let go while it was in flight is not re-sent.
+func (w *walOp) failedDownstream(ids event.IDs) {
+	resend := uint64(0)
+	for i := range ids.Len() {
+		r := ids.At(i)
+		for s := r.Start; s <= r.End; s++ {
 			if _, ok := w.inflight[s]; !ok {
 				continue
 			}
 			delete(w.inflight, s)
 			w.mFailed.Inc()
 			w.nFailed++
-			if resend == 0 {
+			if resend == 0 || s < resend {
 				resend = s
 			}
 		}
-		if resend == 0 {
-			return false
-		}
-		if resend < w.next {
-			w.next = resend
-		}
-		// Back off before re-sending so a sink that fails at once (it is
-		// down, or the event cannot be encoded) does not spin. A burst of
-		// fails (a connection dropping with hundreds in flight) is one
-		// round: the backoff grows once per round, not once per event.
-		if now := time.Now(); !now.Before(w.retryAt) {
-			w.retryAt = now.Add(w.backoff)
-			if w.backoff *= 2; w.backoff > maxRetryBackoff {
-				w.backoff = maxRetryBackoff
-			}
-		}
-		return false
 	}
-	return true
+	if resend == 0 {
+		return
+	}
+	if resend < w.next {
+		w.next = resend
+	}
+	// Back off before re-sending so a sink that fails at once (it is
+	// down, or the event cannot be encoded) does not spin. A burst of
+	// fails (a connection dropping with hundreds in flight) is one
+	// round: the backoff grows once per round, not once per event.
+	if now := time.Now(); !now.Before(w.retryAt) {
+		w.retryAt = now.Add(w.backoff)
+		if w.backoff *= 2; w.backoff > maxRetryBackoff {
+			w.backoff = maxRetryBackoff
+		}
+	}
 }
 
 func (w *walOp) updateGauges() {

@@ -37,41 +37,45 @@ type sink struct {
 	mu     sync.Mutex
 	got    []*event.Event
 	decide func(ev *event.Event, attempt int) event.Action
-	tries  map[event.EventID]int
+	tries  map[event.Range]int
 	back   pipeline.Upstream // the contraflow path of the last Send
 }
 
 func (s *sink) Name() string { return "test-sink" }
 
-func (s *sink) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) error {
-	s.mu.Lock()
-	if s.tries == nil {
-		s.tries = map[event.EventID]int{}
-	}
-	s.tries[ev.ID]++
-	s.back = back
-	act := event.ActAck
-	if s.decide != nil {
-		act = s.decide(ev, s.tries[ev.ID])
-	}
-	if act == event.ActAck {
-		s.got = append(s.got, ev)
-	}
-	s.mu.Unlock()
-	if act != event.ActNone && ev.Transactional {
-		back.Contraflow(event.Insight{Action: act, ID: ev.ID})
+// Send answers each event of the batch on its own, as decide says.
+func (s *sink) Send(_ context.Context, b *event.Batch, back pipeline.Upstream) error {
+	for i := range b.Events {
+		ev := &b.Events[i]
+		s.mu.Lock()
+		if s.tries == nil {
+			s.tries = map[event.Range]int{}
+		}
+		s.tries[ev.ID.First()]++
+		s.back = back
+		act := event.ActAck
+		if s.decide != nil {
+			act = s.decide(ev, s.tries[ev.ID.First()])
+		}
+		if act == event.ActAck {
+			s.got = append(s.got, ev)
+		}
+		s.mu.Unlock()
+		if act != event.ActNone && ev.Transactional {
+			back.Contraflow(event.Insight{Action: act, IDs: ev.ID})
+		}
 	}
 	return nil
 }
 
 // reply answers the given events late, as a sink does for events it held
 // (e.g. failing them all when its connection drops).
-func (s *sink) reply(act event.Action, ids ...event.EventID) {
+func (s *sink) reply(act event.Action, ids ...event.IDs) {
 	s.mu.Lock()
 	back := s.back
 	s.mu.Unlock()
 	for _, id := range ids {
-		back.Contraflow(event.Insight{Action: act, ID: id})
+		back.Contraflow(event.Insight{Action: act, IDs: id})
 	}
 }
 
@@ -93,12 +97,19 @@ func (u *upstream) Contraflow(in event.Insight) {
 	u.mu.Unlock()
 }
 
+// count is how many events were acked or failed (an insight may answer
+// many), or how many breaker insights came.
 func (u *upstream) count(a event.Action) int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	n := 0
 	for _, in := range u.ins {
-		if in.Action == a {
+		if in.Action != a {
+			continue
+		}
+		if a == event.ActAck || a == event.ActFail {
+			n += int(in.IDs.Count())
+		} else {
 			n++
 		}
 	}
@@ -174,10 +185,10 @@ type portSink struct {
 
 func (h *harness) send(t *testing.T, data event.Value, transactional bool) {
 	t.Helper()
-	ev := &event.Event{ID: event.NewEventID(h.src, 0, h.seq), IngestNS: 1600860720749137000 + h.seq,
+	ev := &event.Event{ID: event.One(h.src, 0, h.seq), IngestNS: 1600860720749137000 + h.seq,
 		Data: data, Meta: event.RecordOf("seq", int64(h.seq)), Transactional: transactional, Origin: "/onramp/test/01/out"}
 	h.seq++
-	if err := h.p.Send(context.Background(), ev, h.up); err != nil {
+	if err := h.p.Send(context.Background(), event.BatchOf(ev), h.up); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -277,7 +288,7 @@ func TestWALResendsOnFail(t *testing.T) {
 // read position, but events after it that are still awaiting their answer
 // are not sent a second time.
 func TestWALFailResendsOnlyTheFailed(t *testing.T) {
-	var first event.EventID
+	var first event.IDs
 	s := &sink{decide: func(ev *event.Event, attempt int) event.Action {
 		if id, _ := ev.Data.(*event.Record).Get("id"); id.(int64) == 0 {
 			first = ev.ID
@@ -305,7 +316,7 @@ func TestWALFailResendsOnlyTheFailed(t *testing.T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, n := range s.tries {
-		if want := 1 + btoi(id == id0); n != want {
+		if want := 1 + btoi(id == id0.First()); n != want {
 			t.Errorf("event %v sent %d times, want %d", id, n, want)
 		}
 	}
@@ -371,7 +382,7 @@ func TestWALBlockTripsUpstream(t *testing.T) {
 // the ones still stored must be re-sent, and each drop is counted once.
 func TestWALDropOldestInFlight(t *testing.T) {
 	var mu sync.Mutex
-	var held []event.EventID
+	var held []event.IDs
 	answer := false
 	s := &sink{decide: func(ev *event.Event, _ int) event.Action {
 		mu.Lock()
@@ -496,7 +507,7 @@ func TestWALReportsBacklogProgress(t *testing.T) {
 	var logs lockedBuffer
 	var mu sync.Mutex
 	hold := true
-	var held []event.EventID
+	var held []event.IDs
 	s := &sink{decide: func(ev *event.Event, _ int) event.Action {
 		mu.Lock()
 		defer mu.Unlock()
@@ -704,7 +715,11 @@ create operator w; select event from in into w; select event from w into out;`, 
 		var out []uint64
 		for _, in := range h.up.ins {
 			if in.Action == event.ActAck {
-				out = append(out, in.ID.Start)
+				for i := range in.IDs.Len() {
+					for s := in.IDs.At(i).Start; s <= in.IDs.At(i).End; s++ {
+						out = append(out, s)
+					}
+				}
 			}
 		}
 		return out

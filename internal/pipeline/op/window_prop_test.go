@@ -24,17 +24,20 @@ type recordingSink struct {
 }
 
 func (s *recordingSink) Name() string { return "rec" }
-func (s *recordingSink) Send(_ context.Context, ev *event.Event, back pipeline.Upstream) error {
-	s.mu.Lock()
-	i := len(s.got)
-	s.got = append(s.got, ev.Data)
-	s.mu.Unlock()
-	if ev.Transactional {
-		in := event.Insight{Action: event.ActAck, ID: ev.ID}
-		if s.fail(i) {
-			in.Action = event.ActFail
+func (s *recordingSink) Send(_ context.Context, b *event.Batch, back pipeline.Upstream) error {
+	for j := range b.Events {
+		ev := &b.Events[j]
+		s.mu.Lock()
+		i := len(s.got)
+		s.got = append(s.got, ev.Data)
+		s.mu.Unlock()
+		if ev.Transactional {
+			in := event.Insight{Action: event.ActAck, IDs: ev.ID}
+			if s.fail(i) {
+				in.Action = event.ActFail
+			}
+			back.Contraflow(in)
 		}
-		back.Contraflow(in)
 	}
 	return nil
 }
@@ -49,7 +52,9 @@ func (a *answerLog) Contraflow(in event.Insight) {
 		return
 	}
 	a.mu.Lock()
-	a.got[in.ID.Start] = append(a.got[in.ID.Start], in.Action)
+	for r := range in.IDs.Events() {
+		a.got[r.Start] = append(a.got[r.Start], in.Action)
+	}
 	a.mu.Unlock()
 }
 
@@ -93,9 +98,9 @@ func TestWindowAnswersProperty(t *testing.T) {
 		src0 := event.NewSourceID()
 		for i := 0; i < n; i++ {
 			g := rapid.IntRange(0, groups-1).Draw(rt, "g")
-			ev := &event.Event{ID: event.NewEventID(src0, 0, uint64(i)), IngestNS: uint64(i), Transactional: true,
+			ev := &event.Event{ID: event.One(src0, 0, uint64(i)), IngestNS: uint64(i), Transactional: true,
 				Data: event.RecordOf("id", int64(i), "g", int64(g)), Meta: event.NewRecord(0)}
-			if err := p.Send(ctx, ev, up); err != nil {
+			if err := p.Send(ctx, event.BatchOf(ev), up); err != nil {
 				rt.Fatal(err)
 			}
 			if err := p.Sync(ctx); err != nil {

@@ -223,3 +223,14 @@ func (u *upstream) exactlyOnce(t *testing.T, n uint64) {
 		}
 	}
 }
+
+type sdkProcessor = processor.Spec
+
+func preprocessor(t *testing.T, name string) processor.Spec {
+	t.Helper()
+	s, err := processor.Pre.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

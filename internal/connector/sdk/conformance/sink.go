@@ -143,7 +143,7 @@ func (s *sinkRun) stop() {
 func (s *sinkRun) send(n int) error {
 	b := &event.Batch{}
 	for range n {
-		b.Events = append(b.Events, event.Event{ID: event.NewEventID(1, 0, s.seq), Data: s.value(s.seq), Transactional: true})
+		b.Events = append(b.Events, event.Event{ID: event.One(1, 0, s.seq), Data: s.value(s.seq), Transactional: true})
 		s.seq++
 	}
 	return s.r.Send(context.Background(), b, s.up)
