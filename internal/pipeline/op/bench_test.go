@@ -3,6 +3,7 @@ package op_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -68,23 +69,45 @@ func metronomeEvent(src event.SourceID, i int) *event.Event {
 
 // pump sends n events and waits until the blackhole saw them all.
 func pump(b *testing.B, p *pipeline.Pipeline, out *blackhole, n int) time.Duration {
+	d, _ := pumpBatches(b, p, out, n, 1)
+	return d
+}
+
+// pumpBatches sends n transactional events in batches of size and waits
+// until the blackhole saw them all; it returns the time taken and the
+// heap allocations per event (of the whole process, so the pipeline's
+// goroutine and the WAL's are counted).
+func pumpBatches(b *testing.B, p *pipeline.Pipeline, out *blackhole, n, size int) (time.Duration, float64) {
 	src := event.NewSourceID()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
 	start := time.Now()
 	base := out.n.Load()
-	for i := 0; i < n; i++ {
-		if err := p.Send(context.Background(), event.BatchOf(metronomeEvent(src, i)), nil); err != nil {
+	for i := 0; i < n; {
+		k := min(size, n-i)
+		batch := &event.Batch{Events: make([]event.Event, k)}
+		for j := range k {
+			batch.Events[j] = *metronomeEvent(src, i+j)
+			batch.Events[j].Transactional = true
+		}
+		if err := p.Send(context.Background(), batch, nil); err != nil {
 			b.Fatal(err)
 		}
+		i += k
 	}
 	for out.n.Load()-base < int64(n) {
 		time.Sleep(50 * time.Microsecond)
 	}
-	return time.Since(start)
+	el := time.Since(start)
+	runtime.ReadMemStats(&ms)
+	return el, float64(ms.Mallocs-mallocs) / float64(n)
 }
 
 // BenchmarkWALPipeline: generator → patch → qos::wal → blackhole, beside the
 // same pipeline without the WAL, in the same run; reports both rates and the
-// ratio (WAL / no WAL).
+// ratio (WAL / no WAL). Events go one per batch, as a source that hands
+// over event by event does.
 func BenchmarkWALPipeline(b *testing.B) {
 	for _, sync := range []string{"always", "interval", "none"} {
 		b.Run("sync="+sync, func(b *testing.B) {
@@ -102,6 +125,54 @@ func BenchmarkWALPipeline(b *testing.B) {
 			b.ReportMetric(base, "baseline-events/s")
 			b.ReportMetric(wal, "wal-events/s")
 			b.ReportMetric(wal/base, "ratio")
+		})
+	}
+}
+
+// BenchmarkBatches: the same two pipelines (patch, and patch → qos::wal
+// sync=always → blackhole), fed one event per hand-over (the baseline: what
+// a per-event engine does) and in batches of 64 and 256 (what the SDK's
+// sources hand over), in the same run. Reports events/s and heap
+// allocations per event of each, and each batch size's rate against the
+// one-event baseline as a ratio.
+//
+//	go test -run xxx -bench BenchmarkBatches -benchtime 200000x ./internal/pipeline/op
+func BenchmarkBatches(b *testing.B) {
+	for _, withWAL := range []bool{false, true} {
+		name := "patch"
+		if withWAL {
+			name = "patch+wal"
+		}
+		b.Run(name, func(b *testing.B) {
+			sizes := []int{1, 64, 256}
+			type pipe struct {
+				p    *pipeline.Pipeline
+				out  *blackhole
+				stop func()
+			}
+			pipes := make([]pipe, len(sizes))
+			for i := range sizes {
+				out := &blackhole{}
+				p, stop := benchPipeline(b, withWAL, "always", out)
+				defer stop()
+				pipes[i] = pipe{p, out, stop}
+				pumpBatches(b, p, out, 20000, sizes[i]) // warm-up (WAL start-up, first segments)
+			}
+			b.ResetTimer()
+			rates := make([]float64, len(sizes))
+			allocs := make([]float64, len(sizes))
+			for i, size := range sizes {
+				d, a := pumpBatches(b, pipes[i].p, pipes[i].out, b.N, size)
+				rates[i], allocs[i] = float64(b.N)/d.Seconds(), a
+			}
+			b.StopTimer()
+			for i, size := range sizes {
+				b.ReportMetric(rates[i], fmt.Sprintf("b%d-events/s", size))
+				b.ReportMetric(allocs[i], fmt.Sprintf("b%d-allocs/event", size))
+				if i > 0 {
+					b.ReportMetric(rates[i]/rates[0], fmt.Sprintf("b%d/b1", size))
+				}
+			}
 		})
 	}
 }
