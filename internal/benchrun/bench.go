@@ -559,5 +559,5 @@ func engineVersion(ctx context.Context, o Options) string {
 	if err != nil {
 		return "? (" + err.Error() + ")"
 	}
-	return strings.TrimSpace(string(out))
+	return strings.TrimSpace(string(out)) + " at " + o.Engine
 }
