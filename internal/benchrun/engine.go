@@ -301,13 +301,17 @@ poll:
 	for {
 		s, err := take()
 		if err != nil {
+			// A refused scrape is usually an engine on its way out: give it
+			// a moment to exit and say how far it got.
 			select {
 			case <-e.exited:
 				if err := stoppedEarly(); err != nil {
 					return nil, err
 				}
 				break poll
-			default:
+			case <-time.After(10 * time.Second):
+			case <-ctx.Done():
+				return nil, ctx.Err()
 			}
 			return nil, e.failure("reading the engine's metrics: " + err.Error())
 		}
