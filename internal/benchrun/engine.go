@@ -199,9 +199,11 @@ func (e *engine) onrampAddr(ctx context.Context) (string, error) {
 // rusage CPU seconds and peak RSS in MB. An engine that already exited
 // must have exited cleanly.
 func (e *engine) stop() (cpu, rssMB float64, err error) {
+	signaled := false
 	select {
 	case <-e.exited:
 	default:
+		signaled = true
 		_ = e.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-e.exited:
@@ -219,7 +221,15 @@ func (e *engine) stop() (cpu, rssMB float64, err error) {
 	}
 	if e.waitErr != nil {
 		var ee *exec.ExitError
-		if !errors.As(e.waitErr, &ee) || ee.ExitCode() != 0 {
+		ok := errors.As(e.waitErr, &ee)
+		// Our SIGTERM may land after the engine, done with its work,
+		// stopped handling signals on its way out: it then dies of it.
+		if ok && signaled {
+			if ws, isWS := ee.Sys().(syscall.WaitStatus); isWS && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
+				return cpu, rssMB, nil
+			}
+		}
+		if !ok || ee.ExitCode() != 0 {
 			return cpu, rssMB, e.failure("the engine failed")
 		}
 	}
