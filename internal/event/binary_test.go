@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"math"
 	"testing"
 )
@@ -65,4 +66,36 @@ func FuzzDecodeBinary(f *testing.F) {
 			t.Fatalf("re-encode of %q (n=%d) differs: %v", data, n, err)
 		}
 	})
+}
+
+// TestStoredSizeExact: StoredSize is the exact length AppendStored
+// writes, for every kind of value and varint length.
+func TestStoredSizeExact(t *testing.T) {
+	vals := []Value{nil, true, false, int64(0), int64(-1), int64(63), int64(-64), int64(64), int64(math.MaxInt64), int64(math.MinInt64),
+		uint64(1 << 63), uint64(math.MaxUint64), 1.5, "", "x", string(make([]byte, 200)), []byte{}, make([]byte, 20000),
+		[]Value{}, []Value{int64(1), "a", []Value{nil}}, NewRecord(0), RecordOf("a", 1, "b", RecordOf("c", []Value{true})), benchRecord()}
+	for i, v := range vals {
+		for _, ev := range []*Event{
+			{Data: v},
+			{IngestNS: 1600860720749137000, Origin: "/onramp/metronome/01/out", Data: v, Meta: RecordOf("k", v)},
+			{IngestNS: math.MaxUint64, Origin: string(make([]byte, 300)), Data: []Value{v, v}},
+		} {
+			b := AppendStored(nil, ev)
+			if n := StoredSize(ev); n != len(b) {
+				t.Fatalf("value %d: StoredSize = %d, AppendStored wrote %d", i, n, len(b))
+			}
+			back, err := DecodeStored(b)
+			if err != nil || back.IngestNS != ev.IngestNS || back.Origin != ev.Origin || !bytes.Equal(AppendBinary(nil, back.Data), AppendBinary(nil, ev.Data)) {
+				t.Fatalf("value %d: round trip: %v", i, err)
+			}
+		}
+	}
+}
+
+func benchRecord() *Record {
+	v, err := ParseJSON(benchDoc)
+	if err != nil {
+		panic(err)
+	}
+	return v.(*Record)
 }

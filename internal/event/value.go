@@ -35,10 +35,47 @@ type Record struct {
 // most event records are small, and a scan beats hashing there.
 const indexThreshold = 12
 
-// NewRecord returns an empty record with room for n fields.
+// NewRecord returns an empty record with room for n fields. A record of up
+// to 16 fields is one allocation (the record with its keys and values).
 func NewRecord(n int) *Record {
+	switch {
+	case n <= 0:
+		return &Record{}
+	case n <= 4:
+		x := new(record4)
+		x.r.keys, x.r.vals = x.k[:0], x.v[:0]
+		return &x.r
+	case n <= 8:
+		x := new(record8)
+		x.r.keys, x.r.vals = x.k[:0], x.v[:0]
+		return &x.r
+	case n <= 16:
+		x := new(record16)
+		x.r.keys, x.r.vals = x.k[:0], x.v[:0]
+		return &x.r
+	}
 	return &Record{keys: make([]string, 0, n), vals: make([]Value, 0, n)}
 }
+
+// Records allocated with their fields (see NewRecord). A field added past
+// the room moves the keys and values out, as append does.
+type (
+	record4 struct {
+		r Record
+		k [4]string
+		v [4]Value
+	}
+	record8 struct {
+		r Record
+		k [8]string
+		v [8]Value
+	}
+	record16 struct {
+		r Record
+		k [16]string
+		v [16]Value
+	}
+)
 
 // RecordOf builds a record from alternating key, value arguments; it is meant
 // for tests and literals. It panics on an odd count or a non-string key.
@@ -157,7 +194,9 @@ func (r *Record) Clone() *Record {
 	if r == nil {
 		return NewRecord(0)
 	}
-	c := &Record{keys: append([]string(nil), r.keys...), vals: append([]Value(nil), r.vals...)}
+	c := NewRecord(len(r.keys))
+	c.keys = append(c.keys, r.keys...)
+	c.vals = append(c.vals, r.vals...)
 	if r.index != nil {
 		c.index = make(map[string]int, len(r.index))
 		for k, v := range r.index {
@@ -171,12 +210,12 @@ func (r *Record) Clone() *Record {
 // does not copy the field list again).
 func (r *Record) CloneGrow(extra int) *Record {
 	n := r.Len()
-	c := &Record{keys: make([]string, n, n+extra), vals: make([]Value, n, n+extra)}
+	c := NewRecord(n + extra)
 	if r == nil {
 		return c
 	}
-	copy(c.keys, r.keys)
-	copy(c.vals, r.vals)
+	c.keys = append(c.keys, r.keys...)
+	c.vals = append(c.vals, r.vals...)
 	if r.index != nil {
 		c.index = make(map[string]int, len(r.index)+extra)
 		for k, v := range r.index {
@@ -202,9 +241,10 @@ func DeepCopy(v Value) Value {
 		if t == nil {
 			return (*Record)(nil)
 		}
-		c := &Record{keys: append([]string(nil), t.keys...), vals: make([]Value, len(t.vals))}
-		for i, e := range t.vals {
-			c.vals[i] = DeepCopy(e)
+		c := NewRecord(len(t.keys))
+		c.keys = append(c.keys, t.keys...)
+		for _, e := range t.vals {
+			c.vals = append(c.vals, DeepCopy(e))
 		}
 		if t.index != nil {
 			c.index = make(map[string]int, len(t.index))

@@ -2,10 +2,12 @@ package lang
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/temblor-dev/temblor/internal/event"
+	"github.com/temblor-dev/temblor/internal/lang/ast"
 	"github.com/temblor-dev/temblor/internal/lang/stdlib"
 )
 
@@ -127,6 +129,107 @@ func BenchmarkScriptOnly(b *testing.B) {
 		meta := event.Value(event.NewRecord(0))
 		if _, err := s.Run(Env{Data: &v, Meta: &meta, State: &state}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// perEventDoc is the event of issue 13's pipeline (file onramp → patch
+// insert hostname → qos::wal → blackhole).
+var perEventDoc = []byte(`{"onramp":"metronome","id":123456,"ingest_ns":1600860720749137000,"msg":"user logged in"}`)
+
+// allocsPer is the heap allocations per call of fn over n calls.
+func allocsPer(n int, fn func()) float64 {
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	for range n {
+		fn()
+	}
+	runtime.ReadMemStats(&b)
+	return float64(b.Mallocs-a.Mallocs) / float64(n)
+}
+
+// BenchmarkPerEvent measures what the language costs per event on the hot
+// path of issue 13's pipelines — a `patch … insert "hostname" =>
+// system::hostname()` script and a typical select (where + a record
+// target) — beside decoding and encoding the same event (what every event
+// costs anyway) in the same run. It reports events/s and allocations per
+// event of each, and the script's and the select's time over
+// decode+encode.
+//
+//	go test -run xxx -bench BenchmarkPerEvent -benchtime 200000x ./internal/lang
+func BenchmarkPerEvent(b *testing.B) {
+	script, err := Compile("patch.tremor", `patch event of insert "hostname" => system::hostname() end`, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := ParseQuery("select.trickle", []byte(`select {"msg": event.msg, "id": event.id, "late": event.id > 100, "tag": "m-#{event.onramp}"} from in where event.onramp == "metronome" and event.id > 0 into out;`), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sel, err := q.Select(q.AST.Stmts[0].(*ast.Select))
+	if err != nil {
+		b.Fatal(err)
+	}
+	decoded, err := event.ParseJSON(perEventDoc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// As a pipeline's operator does: the event's fields and the context
+	// live in the event and the operator, not in each run.
+	var (
+		buf               []byte
+		ctx               stdlib.Ctx
+		state, data, meta event.Value
+	)
+	codec := func() {
+		v, err := event.ParseJSON(perEventDoc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = event.AppendJSON(buf[:0], v)
+	}
+	runScript := func() {
+		data, meta = decoded, nil
+		ctx = stdlib.Ctx{IngestNS: 1}
+		r, err := script.Run(Env{Data: &data, Meta: &meta, State: &state, Ctx: &ctx})
+		if err != nil || r.Drop {
+			b.Fatal(err)
+		}
+	}
+	runSelect := func() {
+		data, meta = decoded, nil
+		ctx = stdlib.Ctx{IngestNS: 1}
+		env := Env{Data: &data, Meta: &meta, Ctx: &ctx}
+		ok, err := sel.Where.Eval(env)
+		if err != nil || ok != true {
+			b.Fatal(ok, err)
+		}
+		if _, err := sel.Target.Eval(env); err != nil {
+			b.Fatal(err)
+		}
+	}
+	parts := []struct {
+		name string
+		fn   func()
+	}{{"decode+encode", codec}, {"patch_hostname", runScript}, {"select", runSelect}}
+	spent := make([]time.Duration, len(parts))
+	const round = 64
+	for b.Loop() {
+		for i, p := range parts {
+			t0 := time.Now()
+			for range round {
+				p.fn()
+			}
+			spent[i] += time.Since(t0)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N * round)
+	for i, p := range parts {
+		b.ReportMetric(n/spent[i].Seconds(), p.name+"-ev/s")
+		b.ReportMetric(allocsPer(10000, p.fn), p.name+"-allocs/ev")
+		if i > 0 {
+			b.ReportMetric(float64(spent[i])/float64(spent[0]), p.name+"/decode+encode")
 		}
 	}
 }

@@ -135,11 +135,11 @@ func (s *Script) run(env Env, budget *int64) (Result, error) {
 		env.Ctx = &rs.ctx
 	}
 	locals := rs.frame.Locals
-	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx,
+	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Scratch: rs.frame.Scratch[:0], Ctx: env.Ctx,
 		Budget: budget}
 	r, err := vm.RunBody(&rs.frame, s.prog.Body)
 	vm.ResetLocals(locals)
-	rs.frame = vm.Frame{Locals: locals}
+	rs.frame = vm.Frame{Locals: locals, Scratch: rs.frame.Scratch[:0]}
 	s.pool.Put(rs)
 	return r, err
 }

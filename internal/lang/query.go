@@ -93,13 +93,13 @@ func (e *Expr) Eval(env Env) (event.Value, error) {
 	if locals == nil && e.locals > 0 {
 		locals = vm.NewLocals(e.locals)
 	}
-	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Ctx: env.Ctx,
+	rs.frame = vm.Frame{Event: env.Data, Meta: env.Meta, State: env.State, Args: env.Args, Locals: locals, Scratch: rs.frame.Scratch[:0], Ctx: env.Ctx,
 		Window: env.Window, Group: env.Group, Aggrs: env.Aggrs}
 	v, err := e.x.Eval(&rs.frame)
 	if locals != nil {
 		vm.ResetLocals(locals)
 	}
-	rs.frame = vm.Frame{Locals: locals}
+	rs.frame = vm.Frame{Locals: locals, Scratch: rs.frame.Scratch[:0]}
 	e.pool.Put(rs)
 	return v, err
 }

@@ -38,7 +38,8 @@ type Func struct {
 	Pure bool
 	// Fn runs the function. The caller has checked the arity. It returns
 	// ErrBadType, a *RuntimeError, or another error (treated as a runtime
-	// error), and never panics.
+	// error), and never panics. args is lent for the call: Fn may keep
+	// its values but never the slice (the interpreter reuses it).
 	Fn func(c *Ctx, args []event.Value) (event.Value, error)
 }
 

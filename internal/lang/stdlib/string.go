@@ -2,8 +2,10 @@ package stdlib
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -13,9 +15,57 @@ import (
 
 // Case mapping is Unicode's full mapping (ß → SS, final sigma), as Rust's
 // to_uppercase/to_lowercase do; Go's strings.ToUpper maps rune by rune.
-// A Caser keeps state, so each call gets a fresh one.
-func upper(s string) string { return cases.Upper(language.Und).String(s) }
-func lower(s string) string { return cases.Lower(language.Und).String(s) }
+// ASCII text (most log fields) is mapped byte by byte, which is the same
+// mapping; other text goes through a Caser, which keeps state while it
+// works: each is used by one call at a time, from a pool.
+var (
+	upperCasers = sync.Pool{New: func() any { c := cases.Upper(language.Und); return &c }}
+	lowerCasers = sync.Pool{New: func() any { c := cases.Lower(language.Und); return &c }}
+)
+
+func upper(s string) string { return mapCase(s, 'a', 'z', &upperCasers) }
+func lower(s string) string { return mapCase(s, 'A', 'Z', &lowerCasers) }
+
+// mapCase maps the ASCII letters from..to of s to the other case, or all
+// of s through a pooled Caser when s is not ASCII. It returns s itself
+// (no copy) when nothing changes.
+func mapCase(s string, from, to byte, casers *sync.Pool) string {
+	first := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			cs := casers.Get().(*cases.Caser)
+			out := cs.String(s)
+			casers.Put(cs)
+			return out
+		}
+		if first < 0 && c >= from && c <= to {
+			first = i
+		}
+	}
+	if first < 0 {
+		return s
+	}
+	b := make([]byte, len(s))
+	copy(b, s[:first])
+	for i := first; i < len(s); i++ {
+		c := s[i]
+		if c >= from && c <= to {
+			c ^= 0x20 // ASCII letters differ in case by this bit
+		}
+		b[i] = c
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// sameOr is the argument itself when a function left its string as it
+// was (no new string boxed), else the new string.
+func sameOr(arg event.Value, s, out string) event.Value {
+	if len(out) == len(s) && unsafe.StringData(out) == unsafe.StringData(s) {
+		return arg
+	}
+	return out
+}
 
 func init() {
 	def("string::len", 1, true, "The number of characters (Unicode code points) in a string.", "`string::len(input)` counts code points, not bytes (see `string::bytes`).\n\n```tremor\nstring::len(\"héllo\") # 5\n```",
@@ -31,9 +81,21 @@ func init() {
 	def("string::trim_end", 1, true, "A string without trailing whitespace.", "```tremor\nstring::trim_end(\"  snot \") # \"  snot\"\n```",
 		str1(func(s string) (event.Value, error) { return strings.TrimRightFunc(s, unicode.IsSpace), nil }))
 	def("string::lowercase", 1, true, "A string in lower case.", "Uses Unicode's full case mapping, so a final capital sigma becomes `ς`.\n\n```tremor\nstring::lowercase(\"SNOT Badger\") # \"snot badger\"\n```",
-		str1(func(s string) (event.Value, error) { return lower(s), nil }))
+		func(_ *Ctx, a []event.Value) (event.Value, error) {
+			s, ok := a[0].(string)
+			if !ok {
+				return nil, ErrBadType
+			}
+			return sameOr(a[0], s, lower(s)), nil
+		})
 	def("string::uppercase", 1, true, "A string in upper case.", "Uses Unicode's full case mapping, so `ß` becomes `SS`.\n\n```tremor\nstring::uppercase(\"straße\") # \"STRASSE\"\n```",
-		str1(func(s string) (event.Value, error) { return upper(s), nil }))
+		func(_ *Ctx, a []event.Value) (event.Value, error) {
+			s, ok := a[0].(string)
+			if !ok {
+				return nil, ErrBadType
+			}
+			return sameOr(a[0], s, upper(s)), nil
+		})
 	def("string::capitalize", 1, true, "A string with its first character in upper case.", "Only the first character changes; the rest is kept as it is.\n\n```tremor\nstring::capitalize(\"snot badger\") # \"Snot badger\"\n```",
 		str1(func(s string) (event.Value, error) {
 			if s == "" {

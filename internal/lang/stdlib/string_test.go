@@ -1,7 +1,12 @@
 package stdlib
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 
 	"github.com/temblor-dev/temblor/internal/event"
 )
@@ -48,4 +53,42 @@ func TestString(t *testing.T) {
 		{path: "string::format", args: `["x\\"]`, err: "bad escape sequence at 1"},
 		{path: "string::format", args: `[1]`, err: "Runtime error in function string::format/1: expected 1st parameter to format to be a format specifier"},
 	})
+}
+
+// TestCaseMappingSameAsCaser: the ASCII fast path and the pooled Casers
+// map exactly as a fresh Unicode Caser does, for ASCII, mixed and
+// non-ASCII text.
+func TestCaseMappingSameAsCaser(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "Z", "m", "@", "[", "`", "{", " ", "0", "\x7f", "ß", "Σ", "ς", "İ", "ı", "é", "É", "ﬁ", "\xff"}
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			if rng.IntN(4) == 0 {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			} else {
+				b.WriteByte(byte(0x20 + rng.IntN(0x5f)))
+			}
+		}
+		s := b.String()
+		if got, want := lower(s), cases.Lower(language.Und).String(s); got != want {
+			t.Fatalf("lower(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := upper(s), cases.Upper(language.Und).String(s); got != want {
+			t.Fatalf("upper(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestCaseMappingKeepsUnchangedArgument: a string already in the asked
+// case is returned as the argument itself (nothing allocated).
+func TestCaseMappingKeepsUnchangedArgument(t *testing.T) {
+	lc, _ := Lookup("string::lowercase")
+	args := []event.Value{"already lower 123"}
+	if n := testing.AllocsPerRun(100, func() { _, _ = lc.Fn(nil, args) }); n != 0 {
+		t.Errorf("string::lowercase of a lower-case string allocates %v times", n)
+	}
+	if v, _ := lc.Fn(nil, []event.Value{"MiXeD"}); v != "mixed" {
+		t.Errorf("string::lowercase(MiXeD) = %v", v)
+	}
 }

@@ -15,7 +15,7 @@ const Version = "0.11.12"
 
 var (
 	hostOnce sync.Once
-	hostName string
+	hostName event.Value  // boxed once: a call allocates nothing
 	instance atomic.Value // string
 )
 

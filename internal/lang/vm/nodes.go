@@ -184,23 +184,34 @@ type Native struct {
 	Args []Expr
 }
 
-// Eval calls the function.
+// Eval calls the function. The arguments go on the frame's scratch stack
+// (an argument that is itself a call pushes above them and pops before
+// they are taken), so a call allocates nothing; stdlib functions never
+// keep the argument slice.
 func (e *Native) Eval(f *Frame) (Value, error) {
-	var buf [4]Value
-	args := buf[:0]
-	if len(e.Args) > len(buf) {
-		args = make([]Value, 0, len(e.Args))
+	if len(e.Args) == 0 {
+		v, err := e.Fn.Fn(f.Ctx, nil)
+		if err != nil {
+			return nil, e.callErr(err, 0)
+		}
+		return v, nil
 	}
+	base := len(f.Scratch)
 	for _, x := range e.Args {
 		v, err := x.Eval(f)
 		if err != nil {
+			clear(f.Scratch[base:])
+			f.Scratch = f.Scratch[:base]
 			return nil, err
 		}
-		args = append(args, v)
+		f.Scratch = append(f.Scratch, v)
 	}
-	v, err := e.Fn.Fn(f.Ctx, args)
+	top := len(f.Scratch)
+	v, err := e.Fn.Fn(f.Ctx, f.Scratch[base:top:top])
+	clear(f.Scratch[base:top])
+	f.Scratch = f.Scratch[:base]
 	if err != nil {
-		return nil, e.callErr(err, len(args))
+		return nil, e.callErr(err, top-base)
 	}
 	return v, nil
 }
@@ -251,7 +262,7 @@ func (e *Call) Eval(f *Frame) (Value, error) {
 	}
 	var ev, meta, state Value
 	nf := &Frame{Event: &ev, Meta: &meta, State: &state, Locals: NewLocals(fn.Locals), Ctx: f.Ctx, depth: f.depth + 1,
-		Budget: f.Budget}
+		Budget: f.Budget, Scratch: f.Scratch[len(f.Scratch):]}
 	n := min(len(vals), fn.Params, fn.Locals)
 	copy(nf.Locals, vals[:n])
 	var rest []Value

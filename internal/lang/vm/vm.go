@@ -91,6 +91,11 @@ type Frame struct {
 	// unbounded (as Tremor).
 	Budget *int64
 
+	// Scratch is where native calls put their arguments (a stack: a call
+	// pushes its arguments, calls and pops them). Keep it between runs so
+	// that calls allocate nothing.
+	Scratch []Value
+
 	depth int
 }
 

@@ -1,7 +1,6 @@
 package op
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -796,57 +795,12 @@ func (w *walOp) storeHeldPastCaps() {
 	w.logger.Error("qos::wal closed with events held in memory that it could not store; they are lost", "wal", w.url, "events", n, "err", w.failed)
 }
 
-// Stored event format, version 1:
-//
-//	[1] version
-//	uvarint ingest_ns
-//	uvarint len(origin), origin
-//	binary value: data
-//	binary value: meta
-const storedVersion = 1
-
-// EncodeStored is the stored form of an event (see DecodeStored).
+// EncodeStored is the stored form of an event (event.AppendStored), in a
+// buffer of exactly its size.
 func EncodeStored(ev *event.Event) []byte {
-	b := make([]byte, 0, 128)
-	b = append(b, storedVersion)
-	b = binary.AppendUvarint(b, ev.IngestNS)
-	b = binary.AppendUvarint(b, uint64(len(ev.Origin)))
-	b = append(b, ev.Origin...)
-	b = event.AppendBinary(b, ev.Data)
-	b = event.AppendBinary(b, ev.Meta)
-	return b
+	return event.AppendStored(make([]byte, 0, event.StoredSize(ev)), ev)
 }
 
 // DecodeStored decodes a WAL record written by the qos::wal operator (for
 // tools and tests that read a WAL directory).
-func DecodeStored(b []byte) (*event.Event, error) {
-	if len(b) == 0 || b[0] != storedVersion {
-		return nil, fmt.Errorf("unknown stored event version")
-	}
-	pos := 1
-	ingest, n := binary.Uvarint(b[pos:])
-	if n <= 0 {
-		return nil, fmt.Errorf("bad ingest_ns")
-	}
-	pos += n
-	ol, n := binary.Uvarint(b[pos:])
-	if n <= 0 || ol > uint64(len(b)-pos-n) {
-		return nil, fmt.Errorf("bad origin")
-	}
-	pos += n
-	origin := string(b[pos : pos+int(ol)])
-	pos += int(ol)
-	data, n2, err := event.DecodeBinary(b[pos:])
-	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
-	}
-	pos += n2
-	meta, n3, err := event.DecodeBinary(b[pos:])
-	if err != nil {
-		return nil, fmt.Errorf("meta: %w", err)
-	}
-	if pos+n3 != len(b) {
-		return nil, fmt.Errorf("%d trailing bytes", len(b)-pos-n3)
-	}
-	return &event.Event{IngestNS: ingest, Origin: origin, Data: data, Meta: meta}, nil
-}
+func DecodeStored(b []byte) (*event.Event, error) { return event.DecodeStored(b) }
