@@ -49,14 +49,20 @@ type segHeader struct {
 }
 
 func encodeSegHeader(h segHeader) []byte {
-	b := make([]byte, segHeaderSize)
+	return appendSegHeader(make([]byte, 0, segHeaderSize), h)
+}
+
+// appendSegHeader appends h's encoding to dst.
+func appendSegHeader(dst []byte, h segHeader) []byte {
+	dst = append(dst, make([]byte, segHeaderSize)...)
+	b := dst[len(dst)-segHeaderSize:]
 	copy(b, segMagic)
 	binary.LittleEndian.PutUint32(b[8:], segVersion)
 	binary.LittleEndian.PutUint32(b[12:], h.flags)
 	binary.LittleEndian.PutUint64(b[16:], h.first)
 	binary.LittleEndian.PutUint32(b[24:], uint32(h.skip))
 	binary.LittleEndian.PutUint32(b[28:], crc32.Checksum(b[:28], castagnoli))
-	return b
+	return dst
 }
 
 // decodeSegHeader verifies and decodes a segment header.

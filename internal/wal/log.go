@@ -57,7 +57,10 @@ type chunk struct {
 	newSeg bool
 }
 
-// Commit reports when an append became durable.
+// Commit reports when appended records became durable. Every append
+// queued between two flushes of the writer gets the same Commit (one
+// allocation and one wake-up per flush, however many records and calls it
+// covers), so a Commit may be done for more records than its caller's.
 type Commit struct {
 	done chan struct{}
 	err  error
@@ -107,10 +110,14 @@ type Log struct {
 	forceRotate bool   // the next append starts a segment (numbering jumped)
 	skipFloor   uint64 // highest seq that was a record (or lost) at open
 	chunks      []chunk
-	commits     []*Commit
-	durable     uint64 // every seq <= durable is durable or absent: Read's bound
-	highRec     uint64 // highest seq of a record known durable (the cursor's "durable")
-	last        uint64 // highest seq appended
+	commit      *Commit   // the commit of everything queued since the last flush (nil: none)
+	queued      int64     // bytes in chunks
+	queuedAt    time.Time // when the queue last went from empty to not
+	freeChunks  []chunk   // the chunk list the writer handed back, for reuse
+	freeBufs    [][]byte  // chunk buffers the writer handed back, for reuse
+	durable     uint64    // every seq <= durable is durable or absent: Read's bound
+	highRec     uint64    // highest seq of a record known durable (the cursor's "durable")
+	last        uint64    // highest seq appended
 	acked       uint64
 	ackedSet    map[uint64]struct{}
 	lost        []seqRange // seqs above acked with no record (lost or skipped), sorted
@@ -150,6 +157,9 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	if opts.SyncInterval <= 0 {
 		opts.SyncInterval = 100 * time.Millisecond
+	}
+	if opts.WriteDelay == 0 {
+		opts.WriteDelay = 200 * time.Microsecond
 	}
 	if opts.CursorInterval <= 0 {
 		opts.CursorInterval = 50 * time.Millisecond
@@ -493,7 +503,10 @@ func (l *Log) unackedLocked() uint64 {
 }
 
 // Append adds records and returns their sequence numbers and a Commit that
-// completes when they are durable.
+// completes when they are durable. It is all or nothing: if one record
+// cannot be appended (caps, too large, no room for a segment), none is.
+// The log copies the payloads: the caller may reuse them once it returns.
+// For a pipeline batch, AppendBatch is cheaper and appends what fits.
 func (l *Log) Append(payloads ...[]byte) (first, last uint64, c *Commit, err error) {
 	return l.append(true, payloads)
 }
@@ -501,13 +514,8 @@ func (l *Log) Append(payloads ...[]byte) (first, last uint64, c *Commit, err err
 func (l *Log) append(capped bool, payloads [][]byte) (first, last uint64, c *Commit, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return 0, 0, nil, ErrClosed
-	}
-	if l.writeErr != nil {
-		if err := l.resumeAfterWriteErrorLocked(); err != nil {
-			return 0, 0, nil, err
-		}
+	if err := l.appendableLocked(); err != nil {
+		return 0, 0, nil, err
 	}
 	var size int64
 	for _, p := range payloads {
@@ -521,82 +529,202 @@ func (l *Log) append(capped bool, payloads [][]byte) (first, last uint64, c *Com
 			return 0, 0, nil, err
 		}
 	}
-	undo := l.appendUndoLocked()
+	undo := l.undoPointLocked()
 	first = l.next
 	for _, p := range payloads {
-		n := int64(recHeaderSize + len(p))
-		if len(l.segs) == 0 || l.forceRotate || l.woff+n > l.segs[len(l.segs)-1].size {
-			if err := l.rotateLocked(n); err != nil {
-				// Nothing of this append stays; a later one tries again.
-				undo()
-				return 0, 0, nil, err
-			}
+		if err := l.addRecordLocked(p); err != nil {
+			// Nothing of this append stays; a later one tries again.
+			undo.restore(l)
+			return 0, 0, nil, err
 		}
-		tail := l.segs[len(l.segs)-1]
-		var ch *chunk
-		if k := len(l.chunks); k > 0 && l.chunks[k-1].seg == tail {
-			ch = &l.chunks[k-1]
-		} else {
-			l.chunks = append(l.chunks, chunk{seg: tail, off: l.woff})
-			ch = &l.chunks[len(l.chunks)-1]
-		}
-		ch.data = appendRecord(ch.data, l.next, p)
-		tail.offs = append(tail.offs, uint32(l.woff))
-		tail.nseq++
-		l.woff += n
-		tail.end = l.woff
-		tail.hw = max(tail.hw, l.woff)
-		l.bytes += n
-		l.next++
 	}
-	last = l.next - 1
-	l.last = last
-	l.st.Appended += uint64(len(payloads))
-	c = &Commit{done: make(chan struct{}), last: last}
-	l.commits = append(l.commits, c)
+	c = l.appendedLocked(len(payloads))
+	return first, l.next - 1, c, nil
+}
+
+// AppendBatch appends b's records in order, under one lock, into one write
+// and one Commit (shared with every other append of the same flush): the
+// call for a pipeline's batch of events. b is not kept: the caller may
+// Reset and refill it once AppendBatch returns.
+//
+// It appends the longest prefix of b that can be appended and returns how
+// many records that is (n), their sequence numbers (first..last, when n >
+// 0) and the Commit that completes when they are durable. If n < b.Len(),
+// err says why record n could not be appended, exactly as Append would for
+// that record alone: ErrTooLarge (it never fits: refuse it and go on with
+// the rest), ErrFull (the caps, under OverflowBlock: hold it and the rest
+// until acks make room), ErrDropped (OverflowDropNewest: it was discarded
+// and counted), or a write error. Records after n were not looked at.
+// Under OverflowDropOldest older records are discarded to make room as
+// each record is appended, as for Append.
+//
+// With n > 0 and err != nil, c is still the Commit of the n records.
+func (l *Log) AppendBatch(b *Batch) (n int, first, last uint64, c *Commit, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.appendableLocked(); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	first = l.next
+	start := 0
+	for i, end := range b.ends {
+		p := b.data[start:end]
+		start = end
+		if err = l.tooLargeLocked(len(p)); err == nil {
+			err = l.makeRoomLocked(1, int64(recHeaderSize+len(p)))
+		}
+		if err == nil {
+			err = l.addRecordLocked(p)
+		}
+		if err != nil {
+			n = i
+			break
+		}
+		n = i + 1
+	}
+	if n == 0 {
+		return 0, 0, 0, nil, err
+	}
+	c = l.appendedLocked(n)
+	return n, first, l.next - 1, c, err
+}
+
+// appendableLocked fails appends on a closed log, or while a write error
+// is not yet cleared.
+func (l *Log) appendableLocked() error {
+	if l.closed {
+		return ErrClosed
+	}
+	if l.writeErr != nil {
+		return l.resumeAfterWriteErrorLocked()
+	}
+	return nil
+}
+
+// writeBatchBytes is how much queued data wakes the writer at once under
+// SyncNone and SyncInterval (below it, the writer waits up to
+// Options.WriteDelay for more, so that a stream of small appends becomes
+// a few large writes).
+const writeBatchBytes = 256 << 10
+
+// addRecordLocked frames payload p as record l.next into the write queue,
+// starting a segment first if it does not fit the tail. On an error
+// nothing of the record was queued.
+func (l *Log) addRecordLocked(p []byte) error {
+	n := int64(recHeaderSize + len(p))
+	if len(l.segs) == 0 || l.forceRotate || l.woff+n > l.segs[len(l.segs)-1].size {
+		if err := l.rotateLocked(n); err != nil {
+			return err
+		}
+	}
+	tail := l.segs[len(l.segs)-1]
+	var ch *chunk
+	if k := len(l.chunks); k > 0 && l.chunks[k-1].seg == tail {
+		ch = &l.chunks[k-1]
+	} else {
+		ch = l.newChunkLocked(tail, l.woff, false)
+	}
+	ch.data = appendRecord(ch.data, l.next, p)
+	tail.offs = append(tail.offs, uint32(l.woff))
+	tail.nseq++
+	l.woff += n
+	tail.end = l.woff
+	tail.hw = max(tail.hw, l.woff)
+	l.bytes += n
+	l.queued += n
+	l.next++
+	return nil
+}
+
+// newChunkLocked queues a chunk written at off in seg, with a buffer the
+// writer handed back when there is one.
+func (l *Log) newChunkLocked(seg *segment, off int64, newSeg bool) *chunk {
+	if len(l.chunks) == 0 && l.freeChunks != nil {
+		l.chunks, l.freeChunks = l.freeChunks[:0], nil
+	}
+	var buf []byte
+	if k := len(l.freeBufs); k > 0 {
+		buf = l.freeBufs[k-1][:0]
+		l.freeBufs = l.freeBufs[:k-1]
+	}
+	l.chunks = append(l.chunks, chunk{seg: seg, off: off, data: buf, newSeg: newSeg})
+	return &l.chunks[len(l.chunks)-1]
+}
+
+// appendedLocked finishes an append of n records: the shared Commit, and
+// the writer and the preallocator woken when they have work.
+func (l *Log) appendedLocked(n int) *Commit {
+	l.last = l.next - 1
+	l.st.Appended += uint64(n)
+	wake := false
+	if l.commit == nil {
+		// The queue was empty: the writer may be asleep.
+		l.commit = &Commit{done: make(chan struct{})}
+		l.queuedAt = time.Now()
+		wake = true
+	}
+	c := l.commit
+	c.last = l.last
+	if l.queued >= writeBatchBytes && l.queued-int64(n) < writeBatchBytes {
+		wake = true
+	}
 	if l.woff > l.opts.SegmentSize/2 && !l.spare && !l.sparing {
 		select {
 		case l.spareKick <- struct{}{}:
 		default:
 		}
 	}
-	select {
-	case l.kick <- struct{}{}:
-	default:
+	if wake {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
 	}
-	return first, last, c, nil
+	return c
 }
 
-// appendUndoLocked returns a function that takes back an append that
-// could not complete (no room for a new segment): the state it changed
-// goes back, and segments it created are removed.
-func (l *Log) appendUndoLocked() func() {
-	next, woff, bytes, force, last := l.next, l.woff, l.bytes, l.forceRotate, l.last
-	nsegs, nchunks := len(l.segs), len(l.chunks)
-	var tail *segment
-	var tailN uint64
-	var tailEnd, tailHW int64
-	if nsegs > 0 {
-		tail = l.segs[nsegs-1]
-		tailN, tailEnd, tailHW = tail.nseq, tail.end, tail.hw
+// undoPoint is the state an all-or-nothing append goes back to when one
+// of its records cannot be added (no room for a new segment).
+type undoPoint struct {
+	next, last     uint64
+	woff, bytes    int64
+	queued         int64
+	force          bool
+	nsegs, nchunks int
+	tail           *segment
+	tailN          uint64
+	tailEnd        int64
+	tailHW         int64
+	chunkLen       int
+}
+
+func (l *Log) undoPointLocked() undoPoint {
+	u := undoPoint{next: l.next, last: l.last, woff: l.woff, bytes: l.bytes, queued: l.queued, force: l.forceRotate,
+		nsegs: len(l.segs), nchunks: len(l.chunks)}
+	if u.nsegs > 0 {
+		u.tail = l.segs[u.nsegs-1]
+		u.tailN, u.tailEnd, u.tailHW = u.tail.nseq, u.tail.end, u.tail.hw
 	}
-	chunkLen := 0
-	if nchunks > 0 {
-		chunkLen = len(l.chunks[nchunks-1].data)
+	if u.nchunks > 0 {
+		u.chunkLen = len(l.chunks[u.nchunks-1].data)
 	}
-	return func() {
-		for len(l.segs) > nsegs {
-			_ = l.removeSegLocked(l.segs[len(l.segs)-1])
-		}
-		if tail != nil {
-			tail.offs, tail.nseq, tail.end, tail.hw = tail.offs[:tailN], tailN, tailEnd, tailHW
-		}
-		l.chunks = l.chunks[:nchunks]
-		if nchunks > 0 {
-			l.chunks[nchunks-1].data = l.chunks[nchunks-1].data[:chunkLen]
-		}
-		l.next, l.woff, l.bytes, l.forceRotate, l.last = next, woff, bytes, force, last
+	return u
+}
+
+// restore takes back what was appended since u: the state goes back, and
+// segments created since are removed.
+func (u undoPoint) restore(l *Log) {
+	for len(l.segs) > u.nsegs {
+		_ = l.removeSegLocked(l.segs[len(l.segs)-1])
 	}
+	if u.tail != nil {
+		u.tail.offs, u.tail.nseq, u.tail.end, u.tail.hw = u.tail.offs[:u.tailN], u.tailN, u.tailEnd, u.tailHW
+	}
+	l.chunks = l.chunks[:u.nchunks]
+	if u.nchunks > 0 {
+		l.chunks[u.nchunks-1].data = l.chunks[u.nchunks-1].data[:u.chunkLen]
+	}
+	l.next, l.woff, l.bytes, l.forceRotate, l.last, l.queued = u.next, u.woff, u.bytes, u.force, u.last, u.queued
 }
 
 // resumeAfterWriteErrorLocked takes the log out of the failed state a
@@ -605,7 +733,7 @@ func (l *Log) appendUndoLocked() func() {
 // are undone and their bytes zeroed, and appending goes on from there. If
 // the disk still fails, the next write fails again.
 func (l *Log) resumeAfterWriteErrorLocked() error {
-	if l.flushing || len(l.chunks) > 0 || len(l.commits) > 0 {
+	if l.flushing || len(l.chunks) > 0 || l.commit != nil {
 		return fmt.Errorf("wal cannot write: %w", l.writeErr)
 	}
 	for n := len(l.segs); n > 0 && l.segs[n-1].first > l.durable; n = len(l.segs) {
@@ -729,7 +857,9 @@ func (l *Log) rotateLocked(need int64) error {
 		s.f, s.size = f, size
 	}
 	l.segs = append(l.segs, s)
-	l.chunks = append(l.chunks, chunk{seg: s, off: 0, data: encodeSegHeader(segHeader{first: first, skip: skip}), newSeg: true})
+	ch := l.newChunkLocked(s, 0, true)
+	ch.data = appendSegHeader(ch.data, segHeader{first: first, skip: skip})
+	l.queued += segHeaderSize
 	l.woff = segHeaderSize
 	s.end, s.hw = segHeaderSize, segHeaderSize
 	l.forceRotate = false
@@ -822,10 +952,19 @@ func (l *Log) makeSpare() error {
 
 // writer writes queued chunks, syncs per policy, completes commits, and
 // persists the cursor and the marker.
+//
+// Under SyncAlways it writes whatever is queued as soon as it is free (the
+// fsync of one flush is the time the next one gathers appends in). Under
+// SyncNone and SyncInterval a commit completes once written, so writing at
+// every append would be a write per record: the writer waits until
+// writeBatchBytes are queued or the oldest queued append is WriteDelay
+// old.
 func (l *Log) writer() {
 	defer l.wg.Done()
 	tick := time.NewTicker(min(l.opts.CursorInterval, l.opts.SyncInterval))
 	defer tick.Stop()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	lastSync := time.Now()
 	lastCursor := time.Now()
 	lastMarker := time.Now()
@@ -834,10 +973,15 @@ func (l *Log) writer() {
 		select {
 		case <-l.kick:
 		case <-tick.C:
+		case <-linger.C:
 		case <-l.quit:
 			closing = true
 		}
-		l.flush(l.opts.Sync == SyncAlways || closing)
+		if wait := l.lingerFor(closing); wait > 0 {
+			linger.Reset(wait)
+		} else {
+			l.flush(l.opts.Sync == SyncAlways || closing)
+		}
 		if l.opts.Sync == SyncInterval && time.Since(lastSync) >= l.opts.SyncInterval {
 			l.syncTail()
 			lastSync = time.Now()
@@ -859,6 +1003,20 @@ func (l *Log) writer() {
 	}
 }
 
+// lingerFor is how much longer the writer waits for more appends before
+// writing what is queued (0: write now).
+func (l *Log) lingerFor(closing bool) time.Duration {
+	if closing || l.opts.Sync == SyncAlways || l.opts.WriteDelay <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.commit == nil || l.queued >= writeBatchBytes || l.writeErr != nil {
+		return 0
+	}
+	return l.opts.WriteDelay - time.Since(l.queuedAt)
+}
+
 // cursorStateLocked is the cursor to write now. The watermark may only
 // cover records that are durable: otherwise a power loss could leave a
 // cursor beyond the data. Closing, with everything written, the
@@ -877,8 +1035,8 @@ func (l *Log) cursorStateLocked(closing bool) cursorState {
 // with a new reservation is written.
 func (l *Log) flush(sync bool) {
 	l.mu.Lock()
-	chunks, commits := l.chunks, l.commits
-	l.chunks, l.commits = nil, nil
+	chunks, commit := l.chunks, l.commit
+	l.chunks, l.commit, l.queued = nil, nil, 0
 	last := l.next - 1
 	failed := l.writeErr
 	var cur cursorState
@@ -887,7 +1045,7 @@ func (l *Log) flush(sync bool) {
 		cur = l.cursorStateLocked(false)
 		cur.reserved = last + reserveAhead
 	}
-	if len(chunks) == 0 && len(commits) == 0 {
+	if len(chunks) == 0 && commit == nil {
 		l.mu.Unlock()
 		return
 	}
@@ -964,10 +1122,32 @@ func (l *Log) flush(sync bool) {
 		l.highRec = max(l.highRec, last)
 		l.dropIndexesLocked()
 	}
+	l.recycleLocked(chunks)
 	l.mu.Unlock()
-	for _, c := range commits {
-		c.err = err
-		close(c.done)
+	if commit != nil {
+		commit.err = err
+		close(commit.done)
+	}
+}
+
+// maxKeptChunk bounds the chunk buffers kept for reuse (a flush of a huge
+// backlog does not pin its memory), maxFreeBufs how many are kept.
+const (
+	maxKeptChunk = 4 << 20
+	maxFreeBufs  = 4
+)
+
+// recycleLocked keeps the buffers of written chunks (and the list) for the
+// next appends, so that chunks are not regrown from empty every flush.
+func (l *Log) recycleLocked(chunks []chunk) {
+	for i := range chunks {
+		if b := chunks[i].data; cap(b) <= maxKeptChunk && len(l.freeBufs) < maxFreeBufs {
+			l.freeBufs = append(l.freeBufs, b[:0])
+		}
+		chunks[i] = chunk{}
+	}
+	if chunks != nil && l.freeChunks == nil {
+		l.freeChunks = chunks[:0]
 	}
 }
 
@@ -1087,18 +1267,106 @@ func (l *Log) Ack(seq uint64) error {
 
 // AckThrough acks every seq <= seq.
 func (l *Log) AckThrough(seq uint64) error {
+	return l.AckRange(1, seq)
+}
+
+// AckRange acks every seq in first..last: a batch's range in one call.
+// When the range starts at the watermark (acks in order, the usual case)
+// the watermark moves over it in one step, with no per-record
+// bookkeeping; otherwise each seq is acked as by Ack. Seqs never
+// appended, lost or already acked are ignored.
+func (l *Log) AckRange(first, last uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return ErrClosed
 	}
-	if seq >= l.next {
-		seq = l.next - 1
+	last = min(last, l.next-1)
+	first = max(first, l.acked+1)
+	if first > last {
+		return nil
 	}
-	for l.acked < seq {
-		l.ackLocked(l.acked + 1)
+	if first != l.acked+1 {
+		for q := first; q <= last; q++ {
+			l.ackLocked(q)
+		}
+		return nil
 	}
+	// Segments whose index was dropped are indexed first: that may find
+	// damage and move the watermark (reindexLocked).
+	l.indexRangeLocked(first, last)
+	first = max(first, l.acked+1)
+	if first > last {
+		return nil
+	}
+	l.bytes -= l.rangeBytesLocked(first, last)
+	if n := uint64(len(l.ackedSet)); n > 0 {
+		if n < last-first+1 {
+			for q := range l.ackedSet {
+				if q <= last {
+					delete(l.ackedSet, q)
+				}
+			}
+		} else {
+			for q := first; q <= last; q++ {
+				delete(l.ackedSet, q)
+			}
+		}
+	}
+	for len(l.lost) > 0 && l.lost[0].from <= last {
+		r := &l.lost[0]
+		if r.to <= last {
+			l.lostN -= r.to - r.from + 1
+			l.lost = l.lost[1:]
+			continue
+		}
+		l.lostN -= last - r.from + 1
+		r.from = last + 1
+		break
+	}
+	l.acked = last
+	l.advanceLocked()
 	return nil
+}
+
+// indexRangeLocked loads the index of every segment holding seqs of
+// first..last.
+func (l *Log) indexRangeLocked(first, last uint64) {
+	for _, s := range l.segs {
+		if s.first > last {
+			break
+		}
+		if s.nseq > 0 && s.lastSlot() >= first && !s.known {
+			_ = l.reindexLocked(s) // on an error its records count 0 bytes, as in Ack
+		}
+	}
+}
+
+// rangeBytesLocked is the framed size of the records of first..last not
+// acked yet (those in ackedSet were counted off when acked).
+func (l *Log) rangeBytesLocked(first, last uint64) int64 {
+	var b int64
+	for _, s := range l.segs {
+		if s.first > last {
+			break
+		}
+		if s.nseq == 0 || s.lastSlot() < first || !s.known {
+			continue
+		}
+		from, to := max(first, s.first)-s.first, min(last, s.lastSlot())-s.first
+		for i := from; i <= to; i++ {
+			if s.offs[i] == holeOff {
+				continue
+			}
+			if len(l.ackedSet) > 0 {
+				if _, done := l.ackedSet[s.first+i]; done {
+					continue
+				}
+			}
+			b += s.recEnd(i) - int64(s.offs[i])
+		}
+	}
+	return b
 }
 
 func (l *Log) ackLocked(seq uint64) {
@@ -1247,7 +1515,8 @@ func (l *Log) Read(from uint64, max int) ([]Record, error) {
 				break
 			}
 			if _, acked := l.ackedSet[seq]; !acked && seq > l.acked {
-				out = append(out, Record{Seq: seq, Data: append([]byte(nil), payload...)})
+				// The records of one Read share one buffer, never reused.
+				out = append(out, Record{Seq: seq, Data: payload[:len(payload):len(payload)]})
 			}
 			p += n
 			from = seq + 1

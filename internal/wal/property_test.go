@@ -134,6 +134,14 @@ func (m *walModel) check(rt *rapid.T, l *Log, where string, clean bool) {
 	if len(recs) != len(want) {
 		rt.Fatalf("%s: read %d records, the model has %d unacked above watermark %d", where, len(recs), len(want), st.Acked)
 	}
+	// The caps count what is unacked: records and framed bytes.
+	var size uint64
+	for _, s := range want {
+		size += uint64(recHeaderSize + len(m.records[s]))
+	}
+	if st.Records != uint64(len(want)) || st.Bytes != size {
+		rt.Fatalf("%s: the log counts %d records, %d bytes unacked; the model %d, %d", where, st.Records, st.Bytes, len(want), size)
+	}
 	for i, r := range recs {
 		if r.Seq != want[i] || !bytes.Equal(r.Data, m.records[r.Seq]) {
 			rt.Fatalf("%s: record %d = seq %d, want %d", where, i, r.Seq, want[i])
@@ -195,6 +203,7 @@ func propertyRun(rt *rapid.T, pol SyncPolicy, reopen func(*Log)) {
 	// the steps that follow, by whichever goroutine does it (appender,
 	// writer, preallocator, recovery).
 	var inside *opCrash
+	var b Batch
 	steps := rapid.IntRange(1, 60).Draw(rt, "steps")
 	for i := 0; i < steps; i++ {
 		if inside != nil && (inside.taken() || i >= inside.by) {
@@ -210,9 +219,31 @@ func propertyRun(rt *rapid.T, pol SyncPolicy, reopen func(*Log)) {
 			m.mu.Lock()
 			m.inflight, m.pending = true, ps
 			m.mu.Unlock()
-			first, last, c, err := l.Append(ps...)
+			var first, last uint64
+			var c *Commit
+			var err error
+			if rapid.Bool().Draw(rt, "batch_api") {
+				b.Reset()
+				for _, p := range ps {
+					if len(p)%2 == 0 {
+						b.Add(p)
+					} else {
+						b.Done(append(b.Next(), p...))
+					}
+				}
+				var n int
+				n, first, last, c, err = l.AppendBatch(&b)
+				if err == nil && n != len(ps) {
+					rt.Fatalf("AppendBatch appended %d of %d records, and no error", n, len(ps))
+				}
+			} else {
+				first, last, c, err = l.Append(ps...)
+			}
 			if err != nil {
 				rt.Fatalf("append: %v", err)
+			}
+			if last-first+1 != uint64(len(ps)) {
+				rt.Fatalf("append of %d records got seqs %d..%d", len(ps), first, last)
 			}
 			if first <= m.top {
 				rt.Fatalf("append got seq %d again (records up to %d exist)", first, m.top)
@@ -236,10 +267,27 @@ func propertyRun(rt *rapid.T, pol SyncPolicy, reopen func(*Log)) {
 			if len(open) > 0 {
 				slices.Sort(open)
 				s := open[rapid.IntRange(0, len(open)-1).Draw(rt, "ack")]
-				m.mu.Lock()
-				m.acked[s], m.ackedHere[s] = true, true
-				m.mu.Unlock()
-				_ = l.Ack(s)
+				if rapid.Bool().Draw(rt, "ack_range") {
+					// A range from an unacked record (or from the
+					// watermark's next seq), over records acked or not.
+					if rapid.Bool().Draw(rt, "from_watermark") {
+						s = l.Stats().Acked + 1
+					}
+					to := s + uint64(rapid.IntRange(0, 6).Draw(rt, "ack_len"))
+					m.mu.Lock()
+					for q := s; q <= to; q++ {
+						if _, ok := m.records[q]; ok {
+							m.acked[q], m.ackedHere[q] = true, true
+						}
+					}
+					m.mu.Unlock()
+					_ = l.AckRange(s, to)
+				} else {
+					m.mu.Lock()
+					m.acked[s], m.ackedHere[s] = true, true
+					m.mu.Unlock()
+					_ = l.Ack(s)
+				}
 			}
 		case 6:
 			m.check(rt, l, "read", false)

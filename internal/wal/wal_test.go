@@ -239,8 +239,10 @@ func TestSecondOpenerIsLockedOut(t *testing.T) {
 // while, as a disk's would, so that appends arriving meanwhile pile up.
 type countingFS struct {
 	osFS
-	mu    sync.Mutex
-	syncs int
+	mu     sync.Mutex
+	syncs  int
+	writes int // WriteAt calls on segment files
+	noWait bool
 }
 
 type countingFile struct {
@@ -261,9 +263,25 @@ func (c *countingFS) Rename(o, n string) error { return c.osFS.Rename(o, n) }
 func (f countingFile) Sync() error {
 	f.fs.mu.Lock()
 	f.fs.syncs++
+	noWait := f.fs.noWait
 	f.fs.mu.Unlock()
-	time.Sleep(time.Millisecond)
+	if !noWait {
+		time.Sleep(time.Millisecond)
+	}
 	return f.File.Sync()
+}
+
+func (f countingFile) WriteAt(p []byte, off int64) (int, error) {
+	f.fs.mu.Lock()
+	f.fs.writes++
+	f.fs.mu.Unlock()
+	return f.File.WriteAt(p, off)
+}
+
+func (c *countingFS) counts() (syncs, writes int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.syncs, c.writes
 }
 
 // TestGroupCommitCoversConcurrentAppends: 8 appenders, each waiting for
