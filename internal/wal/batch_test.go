@@ -144,10 +144,10 @@ func TestOneCommitPerFlush(t *testing.T) {
 	t.Logf("%d batch appends: %d commits, %d fsyncs", appends, len(commits), syncs)
 }
 
-// TestNoneAndIntervalBatchWrites: under sync=none and interval a commit
-// completes once written, and the writer waits for WriteDelay or 256 KiB
-// before it writes: appends (each waking the writer with a yield in
-// between) make no write until then. A write per kick fails it.
+// TestNoneAndIntervalBatchWrites: under sync=none and interval, with a
+// WriteDelay, the writer waits for WriteDelay or 256 KiB before it
+// writes: appends (with a yield in between) make no write until then. A
+// write per kick fails it.
 func TestNoneAndIntervalBatchWrites(t *testing.T) {
 	for _, pol := range []SyncPolicy{SyncNone, SyncInterval} {
 		t.Run(pol.String(), func(t *testing.T) {
@@ -253,4 +253,43 @@ func TestAckRangeCountsBytesAndSkipsAcked(t *testing.T) {
 	if recs := readAll(t, l); len(recs) != 0 {
 		t.Fatalf("read %d records after all were acked", len(recs))
 	}
+}
+
+// TestWritesGatherWhatQueued: without WriteDelay the writer writes at once,
+// but one write takes everything queued meanwhile and appends to a
+// non-empty queue do not wake it: a pipeline appending batches with
+// several in flight makes far fewer writes than appends.
+func TestWritesGatherWhatQueued(t *testing.T) {
+	fs := &countingFS{noWait: true}
+	l := mustOpen(t, t.TempDir(), Options{FS: fs, Sync: SyncNone, SegmentSize: 16 << 20})
+	defer l.Close()
+	ps := [][]byte{make([]byte, 80)}
+	var b Batch
+	const batches = 4000
+	window := make(chan *Commit, 16)
+	done := make(chan struct{})
+	go func() {
+		for c := range window {
+			<-c.Done()
+		}
+		close(done)
+	}()
+	for range batches {
+		b.Reset()
+		for range 16 {
+			b.Add(ps[0])
+		}
+		_, _, _, c, err := l.AppendBatch(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		window <- c
+	}
+	close(window)
+	<-done
+	_, writes := fs.counts()
+	if writes >= batches/2 {
+		t.Fatalf("%d writes for %d batch appends: the writer wrote per append", writes, batches)
+	}
+	t.Logf("%d batch appends of 16 records: %d writes", batches, writes)
 }

@@ -93,15 +93,18 @@ func decodeSegHeader(b []byte) (segHeader, error) {
 const maxSkip = 1<<32 - 1
 
 // appendRecord frames payload as record seq onto dst.
+// The header is framed in dst itself: a local array handed to crc32 (an
+// indirect call) would escape, an allocation per record.
 func appendRecord(dst []byte, seq uint64, payload []byte) []byte {
-	var h [recHeaderSize]byte
-	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint64(h[8:], seq)
+	start := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
+	dst = binary.LittleEndian.AppendUint64(dst, seq)
+	h := dst[start:]
 	c := crc32.Update(0, castagnoli, h[0:4])
 	c = crc32.Update(c, castagnoli, h[8:16])
 	c = crc32.Update(c, castagnoli, payload)
 	binary.LittleEndian.PutUint32(h[4:], c)
-	dst = append(dst, h[:]...)
 	return append(dst, payload...)
 }
 

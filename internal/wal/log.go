@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -157,9 +158,6 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	if opts.SyncInterval <= 0 {
 		opts.SyncInterval = 100 * time.Millisecond
-	}
-	if opts.WriteDelay == 0 {
-		opts.WriteDelay = 200 * time.Microsecond
 	}
 	if opts.CursorInterval <= 0 {
 		opts.CursorInterval = 50 * time.Millisecond
@@ -601,10 +599,12 @@ func (l *Log) appendableLocked() error {
 	return nil
 }
 
-// writeBatchBytes is how much queued data wakes the writer at once under
-// SyncNone and SyncInterval (below it, the writer waits up to
-// Options.WriteDelay for more, so that a stream of small appends becomes
-// a few large writes).
+// lockWriterThread runs each log's writer on an OS thread of its own
+// (runtime.LockOSThread). BenchmarkDurableLogsScale measures both ways.
+var lockWriterThread = false
+
+// writeBatchBytes is how much queued data wakes the writer at once when
+// Options.WriteDelay has it wait for more.
 const writeBatchBytes = 256 << 10
 
 // addRecordLocked frames payload p as record l.next into the write queue,
@@ -953,14 +953,18 @@ func (l *Log) makeSpare() error {
 // writer writes queued chunks, syncs per policy, completes commits, and
 // persists the cursor and the marker.
 //
-// Under SyncAlways it writes whatever is queued as soon as it is free (the
-// fsync of one flush is the time the next one gathers appends in). Under
-// SyncNone and SyncInterval a commit completes once written, so writing at
-// every append would be a write per record: the writer waits until
+// It writes whatever is queued as soon as it is free: everything appended
+// while it wrote (and, under SyncAlways, fsynced) goes in the next write,
+// and it is woken only when the queue goes from empty to not. With
+// Options.WriteDelay (SyncNone, SyncInterval) it also waits until
 // writeBatchBytes are queued or the oldest queued append is WriteDelay
 // old.
 func (l *Log) writer() {
 	defer l.wg.Done()
+	if lockWriterThread {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	tick := time.NewTicker(min(l.opts.CursorInterval, l.opts.SyncInterval))
 	defer tick.Stop()
 	linger := time.NewTimer(time.Hour)
@@ -1111,6 +1115,9 @@ func (l *Log) flush(sync bool) {
 		}
 	}
 	l.mu.Lock()
+	if len(chunks) > 0 {
+		l.st.Writes++
+	}
 	l.flushing = false
 	if err != nil {
 		if l.writeErr == nil {

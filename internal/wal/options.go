@@ -87,11 +87,14 @@ type Options struct {
 	Sync         SyncPolicy
 	SyncInterval time.Duration // for SyncInterval; default 100ms
 	// WriteDelay, under SyncNone and SyncInterval, is how long the writer
-	// waits for more appends before it writes less than 256 KiB (appends
-	// complete once written, so without it each append would be a write
-	// of its own): the most it adds to an append's latency. Default
-	// 200µs; negative: write at once. SyncAlways does not wait (the fsync
-	// in progress gathers the next appends).
+	// may wait for more appends before it writes less than 256 KiB: the
+	// most it adds to an append's latency, for fewer, larger writes when
+	// many small appends arrive one at a time. Default 0: the writer
+	// writes what is queued as soon as it is free, which already makes a
+	// write of everything appended during the previous one (a pipeline
+	// that appends batches with several in flight gets hundreds of records
+	// per write; see BenchmarkAppendBatch), without the wait. SyncAlways
+	// never waits (the fsync in progress gathers the next appends).
 	WriteDelay  time.Duration
 	MaxElements uint64 // cap on unacked records; 0 = none
 	MaxBytes    uint64 // cap on unacked framed bytes; 0 = none
@@ -185,6 +188,7 @@ type Stats struct {
 	DroppedOld  uint64
 	DroppedNew  uint64
 	Syncs       uint64
+	Writes      uint64 // flushes that wrote records (one write per segment touched)
 	LastSyncDur time.Duration
 }
 
