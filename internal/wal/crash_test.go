@@ -59,7 +59,22 @@ func TestCrashAtEveryStep(t *testing.T) {
 		if i%10 == 0 {
 			ps = append(ps, payload(i+100), payload(i+200))
 		}
-		first, _, c, err := l.Append(ps...)
+		var first uint64
+		var c *Commit
+		var err error
+		if i%20 == 0 {
+			// A pipeline's batch: AppendBatch, one record encoded in place.
+			var b Batch
+			b.Add(ps[0])
+			b.Done(append(b.Next(), ps[1]...))
+			b.Add(ps[2])
+			var n int
+			if n, first, _, c, err = l.AppendBatch(&b); err == nil && n != len(ps) {
+				t.Fatalf("AppendBatch appended %d of %d", n, len(ps))
+			}
+		} else {
+			first, _, c, err = l.Append(ps...)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

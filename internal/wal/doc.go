@@ -4,6 +4,13 @@
 // every record whose checksum verifies.
 //
 // It knows nothing of events or pipelines: bytes in, sequence numbers out.
+//
+// A pipeline appends a batch per call: fill a reused Batch (Add, or
+// Next/Done to encode a record in place), call AppendBatch (the prefix
+// that fits is appended; the error says what to do with the next record),
+// Drop what was appended, and wait on the returned Commit, which every
+// append of the same flush shares. Acks of a batch go back as one
+// AckRange(first, last).
 // It must never return a record it cannot verify, never panic on what it
 // reads from disk, and never signal durability before the policy's
 // guarantee holds.
