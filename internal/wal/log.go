@@ -832,6 +832,11 @@ func (l *Log) rotateLocked(need int64) error {
 		skip = min(first-1-prev, maxSkip)
 	}
 	s := &segment{first: first, skip: skip, name: segName(first), known: true}
+	if n := len(l.segs); n > 0 && l.segs[n-1].nseq > 0 {
+		// Sized for as many records as the last segment took, so the
+		// index is not regrown by doubling from empty.
+		s.offs = make([]uint32, 0, l.segs[n-1].nseq+l.segs[n-1].nseq/8)
+	}
 	path := join(l.dir, s.name)
 	if l.spare {
 		if err := l.fs.Rename(join(l.dir, "spare.tmp"), path); err != nil {
