@@ -25,6 +25,7 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/connector/dns"
 	_ "github.com/temblor-dev/temblor/internal/connector/exit"
 	_ "github.com/temblor-dev/temblor/internal/connector/file"
+	_ "github.com/temblor-dev/temblor/internal/connector/kafka"
 	_ "github.com/temblor-dev/temblor/internal/connector/kv"
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
 	_ "github.com/temblor-dev/temblor/internal/connector/otel"

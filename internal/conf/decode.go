@@ -419,16 +419,28 @@ type At struct {
 // themselves.
 func NewAt(n *Node, o Options) At { return At{root: n, owner: o.Owner, o: o} }
 
-// find returns the entry at a dotted path.
+// find returns the entry at a dotted path (`tls.cert`, `hosts.1`). A key
+// may itself hold dots (an rdkafka option such as `rdkafka_options.session.timeout.ms`): at each
+// level the longest key that matches is taken.
 func (a At) find(path string) (Entry, bool) {
 	n := a.root
 	var e Entry
-	for _, part := range strings.Split(path, ".") {
-		var ok bool
-		if e, ok = n.entry(part); !ok {
+	parts := strings.Split(path, ".")
+	for i := 0; i < len(parts); {
+		if n == nil {
 			return Entry{}, false
 		}
-		n = e.Value
+		j := len(parts)
+		for ; j > i; j-- {
+			var ok bool
+			if e, ok = n.entry(strings.Join(parts[i:j], ".")); ok {
+				break
+			}
+		}
+		if j == i {
+			return Entry{}, false
+		}
+		n, i = e.Value, j
 	}
 	return e, true
 }

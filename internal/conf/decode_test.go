@@ -326,3 +326,25 @@ func TestDecodeInlineAndListPaths(t *testing.T) {
 		t.Error("a string for the config is refused")
 	}
 }
+
+// A key may hold dots (rdkafka options are named so): At finds it.
+func TestAtFindsKeysWithDots(t *testing.T) {
+	_, at, errs := decodeYAML(t, `
+url: "ws://h/"
+headers:
+  session.timeout.ms: "6000"
+  x: "1"
+`, Strict)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if got := at.Errorf("headers.session.timeout.ms", "bad").Error(); !strings.HasPrefix(got, "x.yaml:4:23: ") {
+		t.Errorf("a dotted key inside a map: %s", got)
+	}
+	if got := at.Errorf("headers.x", "bad").Error(); !strings.HasPrefix(got, "x.yaml:5:6: ") {
+		t.Errorf("a plain key inside a map: %s", got)
+	}
+	if at.Has("headers.session.timeout") || at.Has("headers.session") || !at.Has("headers.session.timeout.ms") {
+		t.Error("At.Has of a dotted key is wrong")
+	}
+}
