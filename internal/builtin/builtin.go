@@ -28,6 +28,7 @@ import (
 	_ "github.com/temblor-dev/temblor/internal/connector/kafka"
 	_ "github.com/temblor-dev/temblor/internal/connector/kv"
 	_ "github.com/temblor-dev/temblor/internal/connector/metronome"
+	_ "github.com/temblor-dev/temblor/internal/connector/nats"
 	_ "github.com/temblor-dev/temblor/internal/connector/otel"
 	_ "github.com/temblor-dev/temblor/internal/connector/postgres"
 	_ "github.com/temblor-dev/temblor/internal/connector/rest"
