@@ -671,8 +671,20 @@ func (s *Source) assigned(_ context.Context, _ *kgo.Client, got map[string][]int
 	sort.Strings(names)
 	if len(names) > 0 {
 		s.m.rebalances.WithLabelValues(s.url, "assigned").Inc()
-		s.log.Info("kafka partitions assigned", "partitions", strings.Join(names, " "))
+		s.log.Info("kafka partitions assigned", "partitions", strings.Join(names, " "), "holding", s.holdingLocked())
 	}
+}
+
+// holdingLocked names the partitions the onramp holds now.
+func (s *Source) holdingLocked() string {
+	names := make([]string, 0, len(s.parts))
+	for t, p := range s.parts {
+		if !p.dead {
+			names = append(names, t.String())
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, " ")
 }
 
 // fetched notes the committed offsets the group starts from.
@@ -765,7 +777,7 @@ func (s *Source) drop(only map[tp]bool, how string) {
 		lvl = slog.LevelWarn
 	}
 	s.log.Log(context.Background(), lvl, "kafka partitions "+how+"; their uncommitted records are left to the next owner",
-		"partitions", strings.Join(names, " "), "uncommitted", forgotten)
+		"partitions", strings.Join(names, " "), "uncommitted", forgotten, "holding", s.holdingLocked())
 	s.changedLocked()
 }
 
