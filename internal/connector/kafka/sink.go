@@ -75,7 +75,9 @@ func newSink(c *sinkConfig, p sdk.Params) (sdk.Sink, sdk.SinkOptions, error) {
 	}
 	// The runner's bound on a write and a confirmation is a little longer
 	// than the broker's, so that the broker's own error is what is seen.
-	return s, sdk.SinkOptions{ConfirmTimeout: s.timeout + 2*time.Second, MaxUnconfirmed: 4096}, nil
+	// Queue: batches of one event each (the per-event pipelines) wait while a
+	// burst is confirmed, so that the next burst is large.
+	return s, sdk.SinkOptions{ConfirmTimeout: s.timeout + 2*time.Second, MaxUnconfirmed: 4096, Queue: 512}, nil
 }
 
 // Sink is the kafka offramp. The runner drives it from one goroutine;
@@ -242,6 +244,12 @@ func (s *Sink) Confirm(ctx context.Context) error {
 	c := s.c
 	if c == nil {
 		return fmt.Errorf("not connected")
+	}
+	// The runner writes a burst and then confirms it: the records need not
+	// linger for more (Flush sends them at once; the default linger of
+	// 10 ms made a confirmation wait for it).
+	if err := c.cl.Flush(ctx); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	idle := c.idle

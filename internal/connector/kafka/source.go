@@ -398,14 +398,24 @@ func (s *Source) poll(ctx context.Context) error {
 	return nil
 }
 
+// maxInput is the most records one input holds.
+const maxInput = 256
+
 // serve turns the next queued chunk into an input.
 func (s *Source) serve() *sdk.Input {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.queue) > 0 {
 		c := s.queue[0]
-		s.queue[0] = chunk{}
-		s.queue = s.queue[1:]
+		if len(c.recs) > maxInput {
+			// The rest stays queued: an input's answers are tracked per
+			// frame, and smaller inputs are answered (and committed) sooner.
+			s.queue[0].recs = c.recs[maxInput:]
+			c.recs = c.recs[:maxInput]
+		} else {
+			s.queue[0] = chunk{}
+			s.queue = s.queue[1:]
+		}
 		p := c.p
 		if p.dead || s.parts[p.tp] != p || p.seek >= 0 {
 			continue // revoked, or a seek will read them again
