@@ -308,10 +308,8 @@ func (s *Source) Read(ctx context.Context) (*sdk.Input, error) {
 	}
 	s.mu.Unlock()
 	for {
-		if in := s.serve(); in != nil {
-			return in, nil
-		}
-		// Wait for room in the window: what a crash may re-deliver is bounded.
+		// Wait for room in the window: what a crash may re-deliver is
+		// bounded by it (serve hands over no more than the room left).
 		for {
 			s.mu.Lock()
 			full, ch := s.inflight >= s.window, s.changed
@@ -326,6 +324,9 @@ func (s *Source) Read(ctx context.Context) (*sdk.Input, error) {
 				return nil, ctx.Err()
 			}
 		}
+		if in := s.serve(); in != nil {
+			return in, nil
+		}
 		if err := s.poll(ctx); err != nil {
 			return nil, err
 		}
@@ -337,6 +338,9 @@ func (s *Source) Read(ctx context.Context) (*sdk.Input, error) {
 				return nil, ctx.Err()
 			}
 			return nil, nil // nothing for poll_interval: the runner calls again
+		}
+		if in := s.serve(); in != nil {
+			return in, nil
 		}
 	}
 }
@@ -401,17 +405,23 @@ func (s *Source) poll(ctx context.Context) error {
 // maxInput is the most records one input holds.
 const maxInput = 256
 
-// serve turns the next queued chunk into an input.
+// serve turns the next queued chunk into an input, of at most the room
+// left in the window.
 func (s *Source) serve() *sdk.Input {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.queue) > 0 {
+		limit := min(maxInput, s.window-s.inflight)
+		if limit <= 0 {
+			return nil
+		}
 		c := s.queue[0]
-		if len(c.recs) > maxInput {
-			// The rest stays queued: an input's answers are tracked per
-			// frame, and smaller inputs are answered (and committed) sooner.
-			s.queue[0].recs = c.recs[maxInput:]
-			c.recs = c.recs[:maxInput]
+		if len(c.recs) > limit {
+			// The rest stays queued: the window bounds what is handed over
+			// and not committed; and an input's answers are tracked per
+			// frame, so smaller inputs are answered (and committed) sooner.
+			s.queue[0].recs = c.recs[limit:]
+			c.recs = c.recs[:limit]
 		} else {
 			s.queue[0] = chunk{}
 			s.queue = s.queue[1:]

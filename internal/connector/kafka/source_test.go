@@ -435,3 +435,43 @@ func yamlNode(t *testing.T, text string) *yaml.Node {
 	}
 	return doc.Content[0]
 }
+
+// max_in_flight bounds the records handed over and not committed, even
+// when a poll brought more: what a crash re-delivers is at most that.
+func TestWindowBoundsWhatIsHandedOver(t *testing.T) {
+	c := startCluster(t, 1, "t")
+	addr := c.ListenAddrs()[0]
+	produce(t, addr, "t", values(100, "r")...)
+	s := openSource(t, config(addr, "t", "g", "max_in_flight: 10\n"), nil)
+	defer s.Close()
+	first := readN(t, s, 10)
+	queued := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for _, c := range s.queue {
+			n += len(c.recs)
+		}
+		return n
+	}
+	conformance.WaitFor(t, "records polled beyond the window", func() bool {
+		if queued() == 0 {
+			if err := s.poll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return queued() > 0
+	})
+	if in := s.serve(); in != nil {
+		t.Fatalf("handed over %d more records with 10 in flight and max_in_flight 10", len(in.Frames))
+	}
+	for _, g := range first {
+		g.in.Acks.Ack(0, len(g.in.Frames))
+	}
+	s.commit(context.Background())
+	waitCommitted(t, addr, "g", "t", 0, 10)
+	in := s.serve()
+	if in == nil || len(in.Frames) == 0 || len(in.Frames) > 10 {
+		t.Fatalf("after the commit: %v, want 1 to 10 records", in)
+	}
+}
