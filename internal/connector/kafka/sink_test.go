@@ -92,7 +92,7 @@ func TestSinkKeyHeadersPartitionFromMeta(t *testing.T) {
 		nil,
 	}
 	for i, m := range meta {
-		b.Events = append(b.Events, event.Event{ID: event.NewEventID(1, 0, uint64(i)), Data: int64(i), Meta: m, Transactional: true})
+		b.Events = append(b.Events, event.Event{ID: event.One(1, 0, uint64(i)), Data: int64(i), Meta: m, Transactional: true})
 	}
 	if err := r.Send(context.Background(), &b, up); err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestSinkMissingTopicKeepsBreakerOpen(t *testing.T) {
 	if want := `topic "missing"`; !strings.Contains(reason, want) {
 		t.Errorf("breaker reason %q does not name the topic", reason)
 	}
-	b := &event.Batch{Events: []event.Event{{ID: event.NewEventID(1, 0, 0), Data: "x", Transactional: true}}}
+	b := &event.Batch{Events: []event.Event{{ID: event.One(1, 0, 0), Data: "x", Transactional: true}}}
 	if err := r.Send(context.Background(), b, up); err != nil {
 		t.Fatal(err)
 	}
