@@ -251,3 +251,113 @@ select {"exit": 0} from in where event == "quit" into out/exit;
 		t.Errorf("quit.log: %v", got)
 	}
 }
+
+// A linked kv offramp (Tremor's kv-linked integration test, reduced): its
+// results leave by `out` and its errors by `err` to the pipelines linked
+// there; a generic::batch event's commands each run and answer with their
+// own $correlation.
+func TestLinkedKV(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut := filepath.Join(dir, "out.log"), filepath.Join(dir, "err.log")
+	files := map[string]string{
+		"in.json": `{"put": {"key": "snot", "value": "badger"}}
+{"put": {"key": "heinz", "value": "ketchup"}, "batch": true}
+{"get": {"key": "heinz"}, "batch": true}
+{"garbage": true}
+`,
+		"00_ramps.yaml": fmt.Sprintf(`
+onramp:
+  - id: input
+    type: file
+    codec: json
+    config:
+      source: %s
+offramp:
+  - id: kv
+    type: kv
+    codec: json
+    linked: true
+    config:
+      dir: %s
+  - id: output
+    type: file
+    codec: json
+    config:
+      file: %s
+  - id: errors
+    type: file
+    codec: json
+    config:
+      file: %s
+binding:
+  - id: kv
+    links:
+      "/onramp/input/{instance}/out": ["/pipeline/in/{instance}/in"]
+      "/pipeline/in/{instance}/out": ["/offramp/kv/{instance}/in"]
+      "/offramp/kv/{instance}/out": ["/pipeline/out/{instance}/in"]
+      "/pipeline/out/{instance}/out": ["/offramp/output/{instance}/in"]
+      "/offramp/kv/{instance}/err": ["/pipeline/err/{instance}/in"]
+      "/pipeline/err/{instance}/out": ["/offramp/errors/{instance}/in"]
+mapping:
+  /binding/kv/01:
+    instance: "01"
+`, filepath.Join(dir, "in.json"), filepath.Join(dir, "kvdata"), out, errOut),
+		"in.trickle": `
+define script process
+script
+  use std::json;
+  let $correlation = json::encode(event);
+  event
+end;
+create script process;
+define generic::batch operator batch with count = 2 end;
+create operator batch;
+select event from in into process;
+select event from process where present event.batch into batch;
+select event from process where absent event.batch into out;
+select event from batch into out;
+`,
+		"out.trickle": `select {"event": event, "correlation": $correlation} from in into out;`,
+		"err.trickle": `select {"event": event, "correlation": $correlation} from in into out;`,
+	}
+	paths := writeFiles(t, dir, files)
+	var ps []string
+	for _, p := range paths {
+		if !strings.HasSuffix(p, ".json") {
+			ps = append(ps, p)
+		}
+	}
+	dep, err := config.Load(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := Build(dep, Options{DataDir: filepath.Join(dir, "data"), ShutdownTimeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- rt.Run(ctx) }()
+	waitUntil(t, 20*time.Second, "3 results and 1 error", func() bool {
+		return len(rawLines(t, out)) >= 3 && len(rawLines(t, errOut)) >= 1
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// In any order: the pipeline's two paths into `out` (batched or not)
+	// are not ordered against each other within one input batch.
+	got := rawLines(t, out)
+	sort.Strings(got)
+	want := []string{
+		`{"event":{"ok":{"key":"aGVpbno=","value":"ketchup"}},"correlation":"{\"get\":{\"key\":\"heinz\"},\"batch\":true}"}`,
+		`{"event":{"ok":{"key":"aGVpbno=","value":null}},"correlation":"{\"put\":{\"key\":\"heinz\",\"value\":\"ketchup\"},\"batch\":true}"}`,
+		`{"event":{"ok":{"key":"c25vdA==","value":null}},"correlation":"{\"put\":{\"key\":\"snot\",\"value\":\"badger\"}}"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("out.log:\n%s\nwant (in any order):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if e := rawLines(t, errOut); len(e) != 1 || !strings.Contains(e[0], `"correlation":"{\"garbage\":true}"`) {
+		t.Fatalf("err.log: %q", e)
+	}
+}

@@ -473,7 +473,11 @@ func (r *Runtime) sink(u config.PortURL, offramps map[string]*config.Offramp) (*
 	sr := sdk.NewSinkRunner(url, o.Type, built.Value, c, post, built.Options)
 	sr.SetCodecMap(codecName, m, post)
 	s := &offramp{url: url, typ: o.Type, log: r.log.With("offramp", url), r: sr}
-	if _, always := built.Value.(sdk.AlwaysResponds); o.Linked || always {
+	if _, replies := built.Value.(sdk.Replying); replies && o.Linked {
+		// Its results are events already (Control.Reply): the links from
+		// `out`/`err` only need the pipelines (SinkRunner.Link).
+		s.responses = true
+	} else if _, always := built.Value.(sdk.AlwaysResponds); o.Linked || always {
 		pre, err := processorSpecs(processor.Pre, o.Preprocessors, o.Pos)
 		if err != nil {
 			return nil, err

@@ -67,13 +67,16 @@ type kv struct {
 }
 
 var (
-	_ sdk.Sink       = (*kv)(nil)
-	_ sdk.Controlled = (*kv)(nil)
-	_ sdk.Peer       = (*kv)(nil)
+	_ sdk.Sink     = (*kv)(nil)
+	_ sdk.Replying = (*kv)(nil)
+	_ sdk.Peer     = (*kv)(nil)
 )
 
 func (k *kv) SetControl(c sdk.Control) { k.ctl = c }
-func (k *kv) Peer() string             { return filepath.Join(k.dir, "kv.db") }
+
+// RepliesOnOutAndErr: results leave by `out`, errors by `err` (linked: true).
+func (k *kv) RepliesOnOutAndErr() {}
+func (k *kv) Peer() string        { return filepath.Join(k.dir, "kv.db") }
 
 func (k *kv) Connect(context.Context) error {
 	if err := os.MkdirAll(k.dir, 0o755); err != nil {
@@ -299,27 +302,31 @@ func (k *kv) Write(ctx context.Context, b *sdk.Batch) error {
 		}
 		for i := range b.Messages {
 			m := &b.Messages[i]
-			cmd, err := parse(m.Data)
-			var res event.Value
-			if err == nil {
-				res, err = run(bk, cmd)
-			}
-			var op event.Value
-			if cmd.op != "" {
-				op = cmd.op
-			}
-			if err != nil {
-				b.Fail(i, "kv: "+err.Error())
-				var key event.Value
-				if cmd.key != nil {
-					key = cmd.key
+			// A generic::batch event carries several commands: each runs
+			// and answers on its own; the event fails if one of them does.
+			for _, part := range m.Parts() {
+				cmd, err := parse(part.Data)
+				var res event.Value
+				if err == nil {
+					res, err = run(bk, cmd)
 				}
-				meta := correlated(m.Meta, event.RecordOf("kv", event.RecordOf("op", op), "error", err.Error()))
-				errs = append(errs, event.Event{IngestNS: now, Data: event.RecordOf("key", key, "error", err.Error()), Meta: meta})
-				continue
+				var op event.Value
+				if cmd.op != "" {
+					op = cmd.op
+				}
+				if err != nil {
+					b.Fail(i, "kv: "+err.Error())
+					var key event.Value
+					if cmd.key != nil {
+						key = cmd.key
+					}
+					meta := correlated(part.Meta, event.RecordOf("kv", event.RecordOf("op", op), "error", err.Error()))
+					errs = append(errs, event.Event{IngestNS: now, Data: event.RecordOf("key", key, "error", err.Error()), Meta: meta})
+					continue
+				}
+				meta := correlated(part.Meta, event.RecordOf("kv", event.RecordOf("op", op)))
+				outs = append(outs, event.Event{IngestNS: now, Data: res, Meta: meta})
 			}
-			meta := correlated(m.Meta, event.RecordOf("kv", event.RecordOf("op", op)))
-			outs = append(outs, event.Event{IngestNS: now, Data: res, Meta: meta})
 		}
 		return nil
 	})

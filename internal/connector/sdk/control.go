@@ -38,6 +38,15 @@ type Controlled interface {
 	SetControl(c Control)
 }
 
+// Replying marks a Controlled sink whose results leave by its `out` and
+// `err` ports through Control.Reply (kv: each command's result or error).
+// As in Tremor 0.11, linking those ports needs `linked: true` on the
+// offramp; the replies are events already, so nothing is decoded.
+type Replying interface {
+	Controlled
+	RepliesOnOutAndErr()
+}
+
 // StopError is returned by a source (from Run or Read) that asks the
 // engine to stop gracefully and exit with Code (the cb onramp's verdict).
 // ErrDone is the same with code 0.

@@ -70,7 +70,7 @@ type responses struct {
 // map and the preprocessors pre. Call before Run; Link the ports after.
 func (r *SinkRunner) EnableResponses(defName string, codecs codec.MimeMap, pre []processor.Spec) error {
 	if _, ok := r.sink.(Responder); !ok {
-		return fmt.Errorf("offramp %s (%s) has no responses: its peer does not answer; linked offramps are rest, ws and dns", r.url, r.typ)
+		return fmt.Errorf("offramp %s (%s) has no responses: its peer does not answer; linked offramps are rest, ws, dns and kv", r.url, r.typ)
 	}
 	if codecs == nil {
 		codecs = codec.BuiltinMimeMap()

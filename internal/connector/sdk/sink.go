@@ -72,8 +72,43 @@ type Message struct {
 	// latency histogram).
 	IngestNS uint64
 
-	id event.IDs // set when tx
-	tx bool      // the event is transactional
+	id    event.IDs // set when tx
+	tx    bool      // the event is transactional
+	batch bool      // Data is a batch (generic::batch): see Parts
+}
+
+// Part is one value a message carries, with its own metadata.
+type Part struct {
+	Data event.Value
+	Meta event.Value
+}
+
+// Parts are the values of the message for sinks that read values
+// (NoEncode): the event's data and meta, or, for an event made by
+// generic::batch, each batched value with the meta it had — as the
+// encoding sinks write a batch value by value. The message is still
+// answered as a whole.
+func (m *Message) Parts() []Part {
+	if !m.batch {
+		return []Part{{Data: m.Data, Meta: m.Meta}}
+	}
+	arr, _ := m.Data.([]event.Value)
+	out := make([]Part, 0, len(arr))
+	for _, el := range arr {
+		r, ok := el.(*event.Record)
+		if !ok {
+			continue
+		}
+		d, _ := r.Get("data")
+		dr, ok := d.(*event.Record)
+		if !ok {
+			continue
+		}
+		v, _ := dr.Get("value")
+		meta, _ := dr.Get("meta")
+		out = append(out, Part{Data: v, Meta: meta})
+	}
+	return out
 }
 
 // ID is the message's event ID (a linked offramp's response carries it).
@@ -362,7 +397,7 @@ func (r *SinkRunner) Send(ctx context.Context, b *event.Batch, back Upstream) er
 			}
 			continue
 		}
-		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta, IngestNS: ev.IngestNS, Data: ev.Data, id: ev.ID, tx: ev.Transactional})
+		out.Messages = append(out.Messages, Message{Payloads: payloads, Meta: ev.Meta, IngestNS: ev.IngestNS, Data: ev.Data, id: ev.ID, tx: ev.Transactional, batch: ev.Batch})
 		if ev.Transactional {
 			out.ids.AddAll(ev.ID)
 		} else {

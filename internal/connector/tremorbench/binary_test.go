@@ -262,9 +262,7 @@ var typeRe = regexp.MustCompile(`(?m)^\s*type:\s*"?([a-z0-9_-]+)"?\s*$`)
 
 // knownGaps are integration deployments with local connectors that do not
 // load yet, and why.
-var knownGaps = map[string]string{
-	"kv-linked": "the runtime does not yet wire a linked kv offramp's out/err ports (the SDK sink has them)",
-}
+var knownGaps = map[string]string{}
 
 // expectedFailure is the text Tremor's test expects on standard error
 // when its assert.yaml expects a non-zero status.
